@@ -1,0 +1,1 @@
+"""Adapters for workflow engines (Prefect, Dagster), each behind its own optional extra."""

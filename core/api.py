@@ -1,0 +1,121 @@
+"""``Api``: read and query the store, as ``wandb.Api()`` does for W&B.
+
+>>> api = artiflow.Api()                             # doctest: +SKIP
+>>> api.artifact("demo/cats:latest").version         # doctest: +SKIP
+'v1'
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from . import validate
+from .artifact import Artifact
+from .errors import ArtifactNotFoundError, TypeMismatchError
+from .paths import ArtifactPath
+from .run import Run
+from .settings import Settings
+from .store import Store
+
+
+@dataclass(frozen=True)
+class ArtifactCollection:
+    """A named sequence of versions of one type in a project."""
+
+    project: str
+    name: str
+    type: str
+    created_at: datetime
+    _store: Store = field(repr=False, compare=False)
+
+    def versions(self) -> list[Artifact]:
+        return [
+            Artifact._from_record(self._store, r) for r in self._store.metadata.list_versions(self.project, self.name)
+        ]
+
+    @property
+    def aliases(self) -> list[str]:
+        return sorted({a for v in self._store.metadata.list_versions(self.project, self.name) for a in v.aliases})
+
+
+@dataclass(frozen=True)
+class ArtifactType:
+    project: str
+    name: str
+    _store: Store = field(repr=False, compare=False)
+
+    def collections(self) -> list[ArtifactCollection]:
+        return Api(store=self._store).artifact_collections(self.project, self.name)
+
+
+class Api:
+    """Query artifacts, collections, types and runs of a store."""
+
+    def __init__(self, *, store: Store | None = None, settings: Settings | None = None) -> None:
+        self.store = store or Store.open(settings)
+
+    @property
+    def default_project(self) -> str:
+        return self.store.settings.project
+
+    def _path(self, name: str) -> ArtifactPath:
+        return ArtifactPath.parse(name, default_project=self.default_project)
+
+    def artifact(self, name: str, type: str | None = None) -> Artifact:  # noqa: A002
+        """One version by path: ``[project/]name[:latest|:vN|:alias|:digest]``."""
+        ref = self._path(name)
+        rec = self.store.metadata.find_version(ref.project, ref.name, ref.selector)
+        if type is not None and rec.type != type:
+            raise TypeMismatchError(f"type {type!r} specified but this artifact is of type {rec.type!r}.")
+        return Artifact._from_record(self.store, rec)
+
+    def artifact_exists(self, name: str, type: str | None = None) -> bool:  # noqa: A002
+        try:
+            self.artifact(name, type=type)
+        except (ArtifactNotFoundError, TypeMismatchError):
+            return False
+        return True
+
+    def artifacts(self, type_name: str, name: str, *, include_deleted: bool = False) -> list[Artifact]:
+        """Every version of a collection (``[project/]name``), oldest first."""
+        ref = self._path(name.split(":", 1)[0])
+        coll = self.store.metadata.get_collection(ref.project, ref.name)
+        if coll is None or coll.type != type_name:
+            raise ArtifactNotFoundError(f"No {type_name!r} artifact named '{ref.project}/{ref.name}'.")
+        recs = self.store.metadata.list_versions(ref.project, ref.name, include_deleted=include_deleted)
+        return [Artifact._from_record(self.store, r) for r in recs]
+
+    def artifact_collections(self, project: str | None = None, type_name: str | None = None) -> list[ArtifactCollection]:
+        project = validate.project_name(project or self.default_project)
+        return [
+            ArtifactCollection(c.project, c.name, c.type, c.created_at, self.store)
+            for c in self.store.metadata.list_collections(project, type_name)
+        ]
+
+    def artifact_collection(self, type_name: str, name: str) -> ArtifactCollection:
+        ref = self._path(name.split(":", 1)[0])
+        coll = self.store.metadata.get_collection(ref.project, ref.name)
+        if coll is None or coll.type != type_name:
+            raise ArtifactNotFoundError(f"No {type_name!r} collection named '{ref.project}/{ref.name}'.")
+        return ArtifactCollection(coll.project, coll.name, coll.type, coll.created_at, self.store)
+
+    def artifact_types(self, project: str | None = None) -> list[ArtifactType]:
+        project = validate.project_name(project or self.default_project)
+        names = sorted({c.type for c in self.store.metadata.list_collections(project)})
+        return [ArtifactType(project, n, self.store) for n in names]
+
+    def projects(self) -> list[str]:
+        return self.store.metadata.list_projects()
+
+    def runs(self, project: str | None = None) -> list[Run]:
+        project = validate.project_name(project or self.default_project)
+        return [Run(self.store, r) for r in self.store.metadata.list_runs(project)]
+
+    def run(self, path: str) -> Run:
+        """A run by ``project/run_id`` (or just ``run_id``)."""
+        run_id = path.rsplit("/", 1)[-1]
+        run = Run._attach(self.store, run_id)
+        if "/" in path and path.split("/")[-2] != run.project:
+            raise ArtifactNotFoundError(f"Run {path!r} does not exist (it is in project {run.project!r}).")
+        return run

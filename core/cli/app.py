@@ -1,0 +1,10 @@
+"""Placeholder replaced below."""
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer()
+
+
+def main() -> None:
+    app()

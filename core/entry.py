@@ -1,0 +1,72 @@
+"""``ArtifactEntry``: one file of an artifact, as ``get_entry`` and ``files`` return it."""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .artifact import Artifact
+    from .manifest import ManifestEntry
+
+
+class ArtifactEntry:
+    """A view of one manifest entry bound to its artifact.
+
+    >>> entry = artifact.get_entry("data/train.csv")   # doctest: +SKIP
+    >>> entry.digest, entry.size                        # doctest: +SKIP
+    ('sZRqySSS0jR8YjW00mERhA==', 6)
+    >>> entry.download("/tmp/out")                       # doctest: +SKIP
+    '/tmp/out/data/train.csv'
+    """
+
+    def __init__(self, artifact: Artifact, path: str) -> None:
+        self._artifact = artifact
+        self.path = path
+
+    @property
+    def _entry(self) -> ManifestEntry:
+        return self._artifact._resolved_entry(self.path)
+
+    @property
+    def name(self) -> str:
+        return self.path
+
+    @property
+    def digest(self) -> str:
+        return self._entry.digest
+
+    @property
+    def size(self) -> int | None:
+        return self._entry.size
+
+    @property
+    def ref(self) -> str | None:
+        return self._entry.ref
+
+    @property
+    def extra(self) -> dict[str, Any]:
+        return dict(self._entry.extra)
+
+    @property
+    def birth_artifact_id(self) -> str | None:
+        return self._entry.birth_artifact_id
+
+    def ref_target(self) -> str:
+        """The URI a reference points at."""
+        if self.ref is None:
+            raise ValueError(f"Entry {self.path!r} is not a reference.")
+        return self.ref
+
+    def download(self, root: str | os.PathLike[str] | None = None) -> str:
+        """Download this one file under ``root`` (default: the artifact's download root)."""
+        return self._artifact._download_entries([self._entry], root)[0]
+
+    def __repr__(self) -> str:
+        return f"ArtifactEntry({self.path!r}, artifact={self._artifact.name!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, ArtifactEntry) and (other._artifact, other.path) == (self._artifact, self.path)
+
+    def __hash__(self) -> int:
+        return hash((id(self._artifact), self.path))

@@ -1,0 +1,95 @@
+"""Immutable records the metadata store hands out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class RunRecord:
+    id: str
+    project: str
+    name: str
+    group: str | None
+    job_type: str | None
+    config: dict[str, Any]
+    state: str
+    exit_code: int | None
+    created_at: datetime
+    finished_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class CollectionRecord:
+    id: int
+    project: str
+    name: str
+    type: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class VersionRecord:
+    id: str
+    project: str
+    name: str
+    type: str
+    version_index: int
+    digest: str
+    manifest_digest: str
+    state: str
+    description: str | None
+    metadata: dict[str, Any]
+    size: int
+    file_count: int
+    run_id: str | None
+    distributed_id: str | None
+    created_at: datetime
+    updated_at: datetime
+    aliases: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+
+    @property
+    def version(self) -> str:
+        return f"v{self.version_index}"
+
+    @property
+    def ref(self) -> str:
+        return f"{self.project}/{self.name}:v{self.version_index}"
+
+
+@dataclass(frozen=True, slots=True)
+class NewVersion:
+    """What a commit asks the metadata store to record."""
+
+    project: str
+    name: str
+    type: str
+    digest: str
+    manifest_digest: str
+    size: int
+    file_count: int
+    run_id: str
+    description: str | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+    aliases: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    distributed_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EdgeRecord:
+    """One log or use of a version by a run, with what lineage needs to place it."""
+
+    id: int
+    kind: str
+    created: bool
+    run_id: str
+    run_project: str
+    version_id: str
+    project: str
+    name: str
+    type: str
+    version_index: int

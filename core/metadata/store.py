@@ -1,0 +1,522 @@
+"""SQL metadata through SQLAlchemy 2: SQLite by default, PostgreSQL for teams.
+
+Every write is one transaction. Version numbers and alias moves are decided inside it, so
+concurrent writers never lose or duplicate a version: on SQLite the transaction takes the write
+lock up front (``BEGIN IMMEDIATE``, WAL, busy timeout); everywhere, unique constraints catch a race
+and the transaction is retried.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Engine
+
+from ..errors import ArtifactNotFoundError, StoreError, TypeCollisionError
+from . import schema as s
+from .records import CollectionRecord, EdgeRecord, NewVersion, RunRecord, VersionRecord
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+Clock = Callable[[], datetime]
+
+COMMITTED = "COMMITTED"
+DELETED = "DELETED"
+_RETRIES = 30
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _aware(dt: datetime | None) -> datetime | None:
+    if dt is not None and dt.tzinfo is None:
+        return dt.replace(tzinfo=UTC)
+    return dt
+
+
+def type_collision_message(name: str, existing: str, wanted: str) -> str:
+    return (
+        f"Artifact '{name}' already exists with type '{existing}'; cannot create another with type "
+        f"'{wanted}'. Use another name, or log it as type '{existing}'."
+    )
+
+
+class MetadataStore:
+    """Collections, versions, aliases, tags, runs and log/use edges in one SQL database."""
+
+    def __init__(self, url: str, *, busy_timeout: float = 60.0, clock: Clock = _utcnow) -> None:
+        self.url = url
+        self._clock = clock
+        self.is_sqlite = url.startswith("sqlite")
+        if self.is_sqlite:
+            path = url.split("///", 1)[-1]
+            if path and path != ":memory:":
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            self.engine: Engine = sa.create_engine(
+                url, connect_args={"timeout": busy_timeout, "check_same_thread": False}
+            )
+            _sqlite_setup(self.engine)
+        else:
+            self.engine = sa.create_engine(url, pool_pre_ping=True)
+        self._create_schema()
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # -- transactions -------------------------------------------------------------------------
+
+    def _create_schema(self) -> None:
+        def create(conn: Connection) -> None:
+            s.metadata.create_all(conn)
+            row = conn.execute(sa.select(s.info.c.value).where(s.info.c.key == "schema_version")).first()
+            if row is None:
+                conn.execute(sa.insert(s.info).values(key="schema_version", value=str(s.SCHEMA_VERSION)))
+            elif int(row[0]) > s.SCHEMA_VERSION:
+                raise StoreError(
+                    f"The store's schema version {row[0]} is newer than this artiflow understands "
+                    f"({s.SCHEMA_VERSION}); upgrade artiflow."
+                )
+
+        self._write(create)
+
+    @contextmanager
+    def _read(self) -> Iterator[Connection]:
+        with self.engine.connect() as conn, conn.begin():
+            yield conn
+
+    def _write(self, fn: Callable[[Connection], T]) -> T:
+        """Run ``fn`` in one write transaction, retrying on lock contention and unique races."""
+        delay = 0.005
+        for attempt in range(_RETRIES):
+            try:
+                with self.engine.connect() as conn:
+                    conn.execution_options(artiflow_write=True)
+                    with conn.begin():
+                        return fn(conn)
+            except (sa.exc.IntegrityError, sa.exc.OperationalError) as exc:
+                if not _retryable(exc) or attempt == _RETRIES - 1:
+                    if isinstance(exc, sa.exc.OperationalError) and "locked" in str(exc):
+                        raise StoreError(
+                            f"The metadata database {self.url} stayed locked; another process holds it. "
+                            "Retry, or raise ARTIFLOW_SQLITE_BUSY_TIMEOUT."
+                        ) from exc
+                    raise
+                log.debug("retrying write after %s (attempt %d)", type(exc).__name__, attempt + 1)
+                time.sleep(delay * (1 + random.random()))
+                delay = min(delay * 2, 0.5)
+        raise AssertionError("unreachable")
+
+    # -- runs ----------------------------------------------------------------------------------
+
+    def create_run(
+        self,
+        *,
+        run_id: str,
+        project: str,
+        name: str,
+        group: str | None,
+        job_type: str | None,
+        config: dict[str, Any],
+    ) -> RunRecord:
+        now = self._clock()
+
+        def tx(conn: Connection) -> RunRecord:
+            existing = conn.execute(sa.select(s.runs).where(s.runs.c.id == run_id)).first()
+            if existing is not None:  # a resumed run (e.g. an engine retry) keeps its identity
+                conn.execute(
+                    sa.update(s.runs)
+                    .where(s.runs.c.id == run_id)
+                    .values(state="running", finished_at=None, exit_code=None, config=config)
+                )
+            else:
+                conn.execute(
+                    sa.insert(s.runs).values(
+                        id=run_id, project=project, name=name, group=group, job_type=job_type,
+                        config=config, state="running", exit_code=None, created_at=now, finished_at=None,
+                    )
+                )
+            return self._run(conn, run_id)
+
+        return self._write(tx)
+
+    def finish_run(self, run_id: str, *, state: str, exit_code: int | None) -> RunRecord:
+        now = self._clock()
+
+        def tx(conn: Connection) -> RunRecord:
+            conn.execute(
+                sa.update(s.runs)
+                .where(s.runs.c.id == run_id)
+                .values(state=state, exit_code=exit_code, finished_at=now)
+            )
+            return self._run(conn, run_id)
+
+        return self._write(tx)
+
+    def get_run(self, run_id: str) -> RunRecord:
+        with self._read() as conn:
+            return self._run(conn, run_id)
+
+    def list_runs(self, project: str | None = None) -> list[RunRecord]:
+        q = sa.select(s.runs).order_by(s.runs.c.created_at, s.runs.c.id)
+        if project is not None:
+            q = q.where(s.runs.c.project == project)
+        with self._read() as conn:
+            return [_run_record(r) for r in conn.execute(q).mappings()]
+
+    def _run(self, conn: Connection, run_id: str) -> RunRecord:
+        row = conn.execute(sa.select(s.runs).where(s.runs.c.id == run_id)).mappings().first()
+        if row is None:
+            raise ArtifactNotFoundError(f"Run {run_id!r} does not exist.")
+        return _run_record(row)
+
+    # -- versions ------------------------------------------------------------------------------
+
+    def commit_version(self, new: NewVersion) -> tuple[VersionRecord, bool]:
+        """Record a logged version; returns ``(version, created)``.
+
+        If a committed version of the collection already has the same digest, no version is
+        created: the aliases move onto it and the log edge is still recorded for this run.
+        """
+        now = self._clock()
+
+        def tx(conn: Connection) -> tuple[VersionRecord, bool]:
+            coll = self._get_or_create_collection(conn, new.project, new.name, new.type, now)
+            existing = conn.execute(
+                sa.select(s.versions.c.id)
+                .where(
+                    s.versions.c.collection_id == coll.id,
+                    s.versions.c.digest == new.digest,
+                    s.versions.c.state == COMMITTED,
+                )
+                .order_by(s.versions.c.version_index.desc())
+                .limit(1)
+            ).first()
+            if existing is not None:
+                vid, created = existing[0], False
+                if new.tags:
+                    self._add_tags(conn, vid, new.tags)
+            else:
+                created = True
+                vid = uuid.uuid4().hex
+                top = conn.execute(
+                    sa.select(sa.func.max(s.versions.c.version_index)).where(
+                        s.versions.c.collection_id == coll.id
+                    )
+                ).scalar()
+                conn.execute(
+                    sa.insert(s.versions).values(
+                        id=vid, collection_id=coll.id, version_index=0 if top is None else top + 1,
+                        digest=new.digest, manifest_digest=new.manifest_digest, state=COMMITTED,
+                        description=new.description, metadata=new.metadata, size=new.size,
+                        file_count=new.file_count, run_id=new.run_id, distributed_id=new.distributed_id,
+                        created_at=now, updated_at=now,
+                    )
+                )
+                self._add_tags(conn, vid, new.tags)
+            self._move_aliases(conn, coll.id, vid, (*new.aliases, "latest"))
+            conn.execute(
+                sa.insert(s.edges).values(
+                    run_id=new.run_id, version_id=vid, kind="logged", created=created, use_as=None,
+                    created_at=now,
+                )
+            )
+            return self._version(conn, vid), created
+
+        return self._write(tx)
+
+    def record_use(self, run_id: str, version_id: str, use_as: str | None = None) -> None:
+        now = self._clock()
+
+        def tx(conn: Connection) -> None:
+            conn.execute(
+                sa.insert(s.edges).values(
+                    run_id=run_id, version_id=version_id, kind="used", created=False, use_as=use_as,
+                    created_at=now,
+                )
+            )
+
+        self._write(tx)
+
+    def _get_or_create_collection(
+        self, conn: Connection, project: str, name: str, type_: str, now: datetime
+    ) -> CollectionRecord:
+        row = conn.execute(
+            sa.select(s.collections).where(s.collections.c.project == project, s.collections.c.name == name)
+        ).mappings().first()
+        if row is None:
+            conn.execute(
+                sa.insert(s.collections).values(project=project, name=name, type=type_, created_at=now)
+            )
+            row = conn.execute(
+                sa.select(s.collections).where(
+                    s.collections.c.project == project, s.collections.c.name == name
+                )
+            ).mappings().one()
+        if row["type"] != type_:
+            raise TypeCollisionError(type_collision_message(name, row["type"], type_))
+        return _collection_record(row)
+
+    def _move_aliases(self, conn: Connection, collection_id: int, version_id: str, names: Sequence[str]) -> None:
+        for alias in dict.fromkeys(names):
+            conn.execute(
+                sa.delete(s.aliases).where(
+                    s.aliases.c.collection_id == collection_id, s.aliases.c.alias == alias
+                )
+            )
+            conn.execute(
+                sa.insert(s.aliases).values(collection_id=collection_id, alias=alias, version_id=version_id)
+            )
+
+    def _add_tags(self, conn: Connection, version_id: str, tags: Sequence[str]) -> None:
+        have = set(conn.execute(sa.select(s.tags.c.tag).where(s.tags.c.version_id == version_id)).scalars())
+        for tag in tags:
+            if tag not in have:
+                conn.execute(sa.insert(s.tags).values(version_id=version_id, tag=tag))
+                have.add(tag)
+
+    def update_version(
+        self,
+        version_id: str,
+        *,
+        description: str | None,
+        metadata: dict[str, Any],
+        aliases: Sequence[str],
+        tags: Sequence[str],
+    ) -> VersionRecord:
+        now = self._clock()
+
+        def tx(conn: Connection) -> VersionRecord:
+            rec = self._version(conn, version_id)
+            coll_id = self._collection_id(conn, version_id)
+            conn.execute(
+                sa.update(s.versions)
+                .where(s.versions.c.id == version_id)
+                .values(description=description, metadata=metadata, updated_at=now)
+            )
+            conn.execute(sa.delete(s.aliases).where(s.aliases.c.version_id == version_id))
+            self._move_aliases(conn, coll_id, version_id, aliases)
+            conn.execute(sa.delete(s.tags).where(s.tags.c.version_id == version_id))
+            self._add_tags(conn, version_id, tags)
+            del rec
+            return self._version(conn, version_id)
+
+        return self._write(tx)
+
+    def delete_version(self, version_id: str, *, delete_aliases: bool) -> VersionRecord:
+        now = self._clock()
+
+        def tx(conn: Connection) -> VersionRecord:
+            rec = self._version(conn, version_id)
+            user_aliases = [a for a in rec.aliases if a != "latest"]
+            if user_aliases and not delete_aliases:
+                raise StoreError(
+                    f"{rec.ref} still has aliases {user_aliases}; remove them first or call "
+                    "delete(delete_aliases=True)."
+                )
+            coll_id = self._collection_id(conn, version_id)
+            conn.execute(sa.delete(s.aliases).where(s.aliases.c.version_id == version_id))
+            conn.execute(
+                sa.update(s.versions).where(s.versions.c.id == version_id).values(state=DELETED, updated_at=now)
+            )
+            if "latest" in rec.aliases:  # `latest` falls back to the newest version still alive
+                newest = conn.execute(
+                    sa.select(s.versions.c.id)
+                    .where(s.versions.c.collection_id == coll_id, s.versions.c.state == COMMITTED)
+                    .order_by(s.versions.c.version_index.desc())
+                    .limit(1)
+                ).scalar()
+                if newest is not None:
+                    self._move_aliases(conn, coll_id, newest, ["latest"])
+            return self._version(conn, version_id)
+
+        return self._write(tx)
+
+    def _collection_id(self, conn: Connection, version_id: str) -> int:
+        return int(
+            conn.execute(sa.select(s.versions.c.collection_id).where(s.versions.c.id == version_id)).scalar_one()
+        )
+
+    # -- lookups -------------------------------------------------------------------------------
+
+    def _version_query(self) -> sa.Select[Any]:
+        v, c = s.versions, s.collections
+        return sa.select(v, c.c.project, c.c.name, c.c.type).join(c, c.c.id == v.c.collection_id)
+
+    def _version(self, conn: Connection, version_id: str) -> VersionRecord:
+        row = conn.execute(self._version_query().where(s.versions.c.id == version_id)).mappings().first()
+        if row is None:
+            raise ArtifactNotFoundError(f"Artifact version {version_id!r} does not exist.")
+        return self._with_labels(conn, [row])[0]
+
+    def _with_labels(self, conn: Connection, rows: Sequence[Any]) -> list[VersionRecord]:
+        ids = [r["id"] for r in rows]
+        alias_map: dict[str, list[str]] = {i: [] for i in ids}
+        tag_map: dict[str, list[str]] = {i: [] for i in ids}
+        for chunk in _chunks(ids, 500):
+            for vid, alias in conn.execute(
+                sa.select(s.aliases.c.version_id, s.aliases.c.alias)
+                .where(s.aliases.c.version_id.in_(chunk))
+                .order_by(s.aliases.c.alias)
+            ):
+                alias_map[vid].append(alias)
+            for vid, tag in conn.execute(
+                sa.select(s.tags.c.version_id, s.tags.c.tag).where(s.tags.c.version_id.in_(chunk))
+            ):
+                tag_map[vid].append(tag)
+        return [_version_record(r, alias_map[r["id"]], tag_map[r["id"]]) for r in rows]
+
+    def get_version(self, version_id: str) -> VersionRecord:
+        with self._read() as conn:
+            return self._version(conn, version_id)
+
+    def find_version(self, project: str, name: str, selector: str) -> VersionRecord:
+        """Resolve ``selector`` (``vN``, an alias, or a digest) within one collection."""
+        v, c = s.versions, s.collections
+        base = self._version_query().where(c.c.project == project, c.c.name == name)
+        with self._read() as conn:
+            if selector[:1] == "v" and selector[1:].isdigit():
+                q = base.where(v.c.version_index == int(selector[1:]))
+            else:
+                alias_vid = (
+                    sa.select(s.aliases.c.version_id)
+                    .join(c, c.c.id == s.aliases.c.collection_id)
+                    .where(c.c.project == project, c.c.name == name, s.aliases.c.alias == selector)
+                    .scalar_subquery()
+                )
+                q = base.where(v.c.id == alias_vid)
+            row = conn.execute(q).mappings().first()
+            if row is None and len(selector) == 32:
+                row = conn.execute(
+                    base.where(v.c.digest == selector, v.c.state == COMMITTED).order_by(v.c.version_index.desc())
+                ).mappings().first()
+            if row is None:
+                raise ArtifactNotFoundError(
+                    f"Artifact '{project}/{name}:{selector}' does not exist; "
+                    f"check the name, or list versions with `artiflow ls {project}`."
+                )
+            return self._with_labels(conn, [row])[0]
+
+    def list_versions(
+        self, project: str, name: str, *, include_deleted: bool = False
+    ) -> list[VersionRecord]:
+        v, c = s.versions, s.collections
+        q = self._version_query().where(c.c.project == project, c.c.name == name).order_by(v.c.version_index)
+        if not include_deleted:
+            q = q.where(v.c.state == COMMITTED)
+        with self._read() as conn:
+            return self._with_labels(conn, list(conn.execute(q).mappings()))
+
+    def versions_by_ids(self, ids: Sequence[str]) -> list[VersionRecord]:
+        out: dict[str, VersionRecord] = {}
+        with self._read() as conn:
+            for chunk in _chunks(list(ids), 500):
+                rows = list(conn.execute(self._version_query().where(s.versions.c.id.in_(chunk))).mappings())
+                for rec in self._with_labels(conn, rows):
+                    out[rec.id] = rec
+        return [out[i] for i in ids if i in out]
+
+    def get_collection(self, project: str, name: str) -> CollectionRecord | None:
+        c = s.collections
+        with self._read() as conn:
+            row = conn.execute(sa.select(c).where(c.c.project == project, c.c.name == name)).mappings().first()
+        return None if row is None else _collection_record(row)
+
+    def list_collections(self, project: str | None = None, type_: str | None = None) -> list[CollectionRecord]:
+        c = s.collections
+        q = sa.select(c).order_by(c.c.project, c.c.name)
+        if project is not None:
+            q = q.where(c.c.project == project)
+        if type_ is not None:
+            q = q.where(c.c.type == type_)
+        with self._read() as conn:
+            return [_collection_record(r) for r in conn.execute(q).mappings()]
+
+    def list_projects(self) -> list[str]:
+        with self._read() as conn:
+            q = sa.union(sa.select(s.collections.c.project), sa.select(s.runs.c.project))
+            return sorted(r[0] for r in conn.execute(q))
+
+    def edges_since(self, cursor: int) -> list[EdgeRecord]:
+        e, v, c, r = s.edges, s.versions, s.collections, s.runs
+        q = (
+            sa.select(
+                e.c.id, e.c.kind, e.c.created, e.c.run_id, r.c.project.label("run_project"), e.c.version_id,
+                c.c.project, c.c.name, c.c.type, v.c.version_index,
+            )
+            .join(v, v.c.id == e.c.version_id)
+            .join(c, c.c.id == v.c.collection_id)
+            .join(r, r.c.id == e.c.run_id)
+            .where(e.c.id > cursor)
+            .order_by(e.c.id)
+        )
+        with self._read() as conn:
+            return [EdgeRecord(**dict(row)) for row in conn.execute(q).mappings()]
+
+    def manifest_digests(self) -> set[str]:
+        with self._read() as conn:
+            return set(conn.execute(sa.select(s.versions.c.manifest_digest)).scalars())
+
+
+def _chunks(items: list[str], n: int) -> Iterator[list[str]]:
+    for i in range(0, len(items), n):
+        yield items[i : i + n]
+
+
+def _retryable(exc: Exception) -> bool:
+    text = str(getattr(exc, "orig", exc)).lower()
+    if isinstance(exc, sa.exc.IntegrityError):
+        return "unique" in text or "duplicate" in text
+    return "locked" in text or "busy" in text or "deadlock" in text or "serializ" in text
+
+
+def _sqlite_setup(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # we issue BEGIN ourselves, see _begin
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Connection) -> None:
+        # Writers take the lock up front, so two never deadlock upgrading from a read lock.
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("artiflow_write") else "BEGIN")
+
+
+def _run_record(row: Any) -> RunRecord:
+    return RunRecord(
+        id=row["id"], project=row["project"], name=row["name"], group=row["group"], job_type=row["job_type"],
+        config=dict(row["config"] or {}), state=row["state"], exit_code=row["exit_code"],
+        created_at=_aware(row["created_at"]) or _utcnow(), finished_at=_aware(row["finished_at"]),
+    )
+
+
+def _collection_record(row: Any) -> CollectionRecord:
+    return CollectionRecord(
+        id=row["id"], project=row["project"], name=row["name"], type=row["type"],
+        created_at=_aware(row["created_at"]) or _utcnow(),
+    )
+
+
+def _version_record(row: Any, aliases: list[str], tags: list[str]) -> VersionRecord:
+    return VersionRecord(
+        id=row["id"], project=row["project"], name=row["name"], type=row["type"],
+        version_index=row["version_index"], digest=row["digest"], manifest_digest=row["manifest_digest"],
+        state=row["state"], description=row["description"], metadata=dict(row["metadata"] or {}),
+        size=row["size"], file_count=row["file_count"], run_id=row["run_id"],
+        distributed_id=row["distributed_id"], created_at=_aware(row["created_at"]) or _utcnow(),
+        updated_at=_aware(row["updated_at"]) or _utcnow(), aliases=tuple(aliases), tags=tuple(tags),
+    )

@@ -1,0 +1,298 @@
+"""``Run``: the unit of work that logs and uses artifacts.
+
+There is no process-global "current run": ``init`` returns a Run object, and any number of them
+may be open at once in threads or processes.
+
+>>> import artiflow
+>>> with artiflow.init(project="demo", job_type="train") as run:     # doctest: +SKIP
+...     data = run.use_artifact("cats:latest")
+...     run.log_artifact("model.pt", name="cat-model", type="model")
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import secrets
+import string
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from types import TracebackType
+from typing import Any
+
+from . import validate
+from .artifact import Artifact
+from .errors import ArtiflowError, InvalidNameError, TypeMismatchError
+from .metadata import RunRecord
+from .paths import ArtifactPath
+from .settings import Settings
+from .store import Progress, Store
+
+log = logging.getLogger(__name__)
+_ID_ALPHABET = string.ascii_lowercase + string.digits
+
+
+def _new_run_id() -> str:
+    return "".join(secrets.choice(_ID_ALPHABET) for _ in range(8))
+
+
+def _default_include(path: str, root: str) -> bool:
+    return path.endswith(".py")
+
+
+def _default_exclude(path: str, root: str) -> bool:
+    parts = os.path.relpath(path, root).split(os.sep)
+    return any(p in {".git", ".venv", "venv", "__pycache__", "node_modules", "artifacts"} for p in parts)
+
+
+def init(
+    project: str | None = None,
+    name: str | None = None,
+    job_type: str | None = None,
+    group: str | None = None,
+    config: dict[str, Any] | None = None,
+    dir: str | os.PathLike[str] | None = None,  # noqa: A002 - the W&B API's parameter name
+    *,
+    id: str | None = None,  # noqa: A002
+    store: Store | None = None,
+    settings: Settings | None = None,
+) -> Run:
+    """Start a run. Use it as a context manager to finish it (failed if the block raised).
+
+    ``id`` resumes or names a run explicitly (engines derive it from their own run ids, so a
+    retry reuses the same Run). ``store`` defaults to the one the settings describe.
+    """
+    store = store or Store.open(settings)
+    project = validate.project_name(project or store.settings.project)
+    run_id = id or _new_run_id()
+    if not re.fullmatch(r"[A-Za-z0-9_.\-]{1,128}", run_id):
+        raise InvalidNameError(f"Run id {run_id!r} may only contain letters, digits, '_', '-' and '.'.")
+    record = store.metadata.create_run(
+        run_id=run_id, project=project, name=name or run_id, group=group, job_type=job_type,
+        config=dict(config or {}),
+    )
+    return Run(store, record, dir=os.fspath(dir) if dir is not None else None)
+
+
+class Run:
+    """A run: ``log_artifact``, ``use_artifact``, ``logged_artifacts``, ``used_artifacts``, ``finish``."""
+
+    def __init__(self, store: Store, record: RunRecord, *, dir: str | None = None) -> None:  # noqa: A002
+        self._store = store
+        self._record = record
+        self.dir = dir
+
+    @classmethod
+    def _attach(cls, store: Store, run_id: str) -> Run:
+        return cls(store, store.metadata.get_run(run_id))
+
+    def __repr__(self) -> str:
+        return f"<Run {self.path} ({self.state})>"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Run) and other._record.id == self._record.id
+
+    def __hash__(self) -> int:
+        return hash(self._record.id)
+
+    # -- attributes ----------------------------------------------------------------------------
+
+    @property
+    def id(self) -> str:
+        return self._record.id
+
+    @property
+    def name(self) -> str:
+        return self._record.name
+
+    @property
+    def project(self) -> str:
+        return self._record.project
+
+    @property
+    def group(self) -> str | None:
+        return self._record.group
+
+    @property
+    def job_type(self) -> str | None:
+        return self._record.job_type
+
+    @property
+    def config(self) -> dict[str, Any]:
+        return dict(self._record.config)
+
+    @property
+    def path(self) -> str:
+        """``project/run_id``, accepted by ``Api().run()``."""
+        return f"{self._record.project}/{self._record.id}"
+
+    @property
+    def state(self) -> str:
+        return self._record.state
+
+    @property
+    def created_at(self) -> datetime:
+        return self._record.created_at
+
+    @property
+    def store(self) -> Store:
+        return self._store
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    def finish(self, exit_code: int | None = None) -> None:
+        """Mark the run finished (``exit_code`` 0 or None) or failed (anything else)."""
+        state = "finished" if not exit_code else "failed"
+        self._record = self._store.metadata.finish_run(self.id, state=state, exit_code=exit_code)
+
+    def __enter__(self) -> Run:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.finish(exit_code=1 if exc_type is not None else 0)
+
+    # -- logging -------------------------------------------------------------------------------
+
+    def log_artifact(
+        self,
+        artifact_or_path: Artifact | str | os.PathLike[str],
+        name: str | None = None,
+        type: str | None = None,  # noqa: A002
+        aliases: Sequence[str] | None = None,
+        tags: Sequence[str] | None = None,
+        *,
+        progress: Progress | None = None,
+    ) -> Artifact:
+        """Log an artifact (or a file, directory or ``file://`` URI) as a new version.
+
+        Content whose digest equals a committed version of the collection creates no new
+        version: that version is returned, the aliases move onto it, and this run is still
+        recorded as having logged it.
+        """
+        artifact = self._as_artifact(artifact_or_path, name, type)
+        aliases_ = validate.aliases(aliases)
+        tags_ = validate.tags([*artifact.tags, *(tags or [])])
+        if not artifact.is_draft() and artifact._store is not self._store:
+            raise ArtiflowError(f"{artifact.qualified_name} belongs to another store; use new_draft() to copy it.")
+        pending = validate.aliases(a for a in artifact.aliases if a != "latest") if artifact.is_draft() else []
+        manifest = artifact._final_manifest(self._store, progress)
+        result = self._store.commit(
+            project=self.project, name=artifact.collection_name, type_=artifact.type, manifest=manifest,
+            run_id=self.id, description=artifact.description, metadata=dict(artifact.metadata),
+            aliases=[*pending, *aliases_],
+            tags=tags_,
+        )
+        artifact._attach(self._store, result.version)
+        return artifact
+
+    def _as_artifact(
+        self, obj: Artifact | str | os.PathLike[str], name: str | None, type_: str | None
+    ) -> Artifact:
+        if isinstance(obj, Artifact):
+            if type_ is not None and type_ != obj.type:
+                raise TypeMismatchError(f"Supplied type {type_!r} does not match type {obj.type!r} of {obj.name}.")
+            return obj
+        path = os.fspath(obj)
+        base = os.path.basename(path.rstrip("/")) or "artifact"
+        default = re.sub(r"[^A-Za-z0-9_\-.]", "_", f"run-{self.id}-{base}")
+        artifact = Artifact(name or default, type_ or "unspecified")
+        if "://" in path:
+            artifact.add_reference(path)
+        elif os.path.isdir(path):
+            artifact.add_dir(path)
+        elif os.path.isfile(path):
+            artifact.add_file(path)
+        else:
+            raise FileNotFoundError(f"Nothing to log at {path!r}: not a file, directory or URI.")
+        return artifact
+
+    def use_artifact(
+        self,
+        artifact_or_name: Artifact | str,
+        type: str | None = None,  # noqa: A002
+        aliases: Sequence[str] | None = None,
+        use_as: str | None = None,
+    ) -> Artifact:
+        """Record that this run uses an exact version, and return it.
+
+        A name resolves within the run's project (``name``, ``name:alias``, ``name:vN``,
+        ``project/name:alias``, or a digest after the colon). A draft is logged first.
+        """
+        if isinstance(artifact_or_name, str):
+            ref = ArtifactPath.parse(artifact_or_name, default_project=self.project)
+            artifact = Artifact._from_record(
+                self._store, self._store.metadata.find_version(ref.project, ref.name, ref.selector)
+            )
+        elif artifact_or_name.is_draft():
+            artifact = self.log_artifact(artifact_or_name, aliases=aliases)
+            aliases = None
+        else:
+            artifact = artifact_or_name
+        if type is not None and artifact.type != type:
+            raise TypeMismatchError(
+                f"Supplied type {type!r} does not match type {artifact.type!r} of artifact {artifact.name}."
+            )
+        if aliases:
+            artifact.aliases = [*artifact.aliases, *(a for a in validate.aliases(aliases) if a not in artifact.aliases)]
+            artifact.save()
+        assert artifact._record is not None
+        self._store.record_use(self.id, artifact._record, use_as)
+        return artifact
+
+    def logged_artifacts(self) -> list[Artifact]:
+        """Every version this run logged (including dedup hits), oldest first."""
+        return self._artifacts(self._store.lineage().logged_artifacts(self.id))
+
+    def used_artifacts(self) -> list[Artifact]:
+        """Every version this run used, oldest first."""
+        return self._artifacts(self._store.lineage().used_artifacts(self.id))
+
+    def _artifacts(self, ids: list[str]) -> list[Artifact]:
+        return [Artifact._from_record(self._store, rec) for rec in self._store.metadata.versions_by_ids(ids)]
+
+    # -- helpers -------------------------------------------------------------------------------
+
+    def log_model(
+        self, path: str | os.PathLike[str], name: str | None = None, aliases: Sequence[str] | None = None
+    ) -> Artifact:
+        """Log a model file or directory as an artifact of type ``model``."""
+        return self.log_artifact(path, name=name, type="model", aliases=aliases)
+
+    def use_model(self, name: str) -> str:
+        """Use a model artifact and download it; return the file (if only one) or the directory."""
+        artifact = self.use_artifact(name)
+        if "model" not in artifact.type.lower():
+            raise TypeMismatchError(
+                f"use_model only works on 'model' artifacts; {artifact.name} is of type {artifact.type!r}."
+            )
+        root = artifact.download()
+        entries = list(artifact.manifest)
+        return os.path.join(root, *entries[0].path.split("/")) if len(entries) == 1 else root
+
+    def log_code(
+        self,
+        root: str | os.PathLike[str] = ".",
+        name: str | None = None,
+        include_fn: Callable[[str, str], bool] = _default_include,
+        exclude_fn: Callable[[str, str], bool] = _default_exclude,
+    ) -> Artifact | None:
+        """Log source files under ``root`` (``*.py`` by default) as a ``code`` artifact."""
+        root_ = os.path.abspath(root)
+        default = re.sub(r"[^A-Za-z0-9_\-.]", "_", f"source-{self.project}-{self.name}")[:128]
+        artifact = Artifact.__new__(Artifact)  # 'source-' names are reserved for exactly this
+        artifact._init(validate.artifact_name(name or default), "code", None, None, None)
+        count = 0
+        for dirpath, dirnames, filenames in os.walk(root_):
+            dirnames[:] = sorted(d for d in dirnames if not exclude_fn(os.path.join(dirpath, d), root_))
+            for fn in sorted(filenames):
+                full = os.path.join(dirpath, fn)
+                if include_fn(full, root_) and not exclude_fn(full, root_):
+                    artifact.add_file(full, name=os.path.relpath(full, root_).replace(os.sep, "/"))
+                    count += 1
+        if count == 0:
+            log.warning("log_code found no files to log under %s.", root_)
+            return None
+        return self.log_artifact(artifact)

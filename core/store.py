@@ -1,0 +1,346 @@
+"""The Store: blobs (fsspec), metadata (SQL) and the lineage graph, behind one object.
+
+>>> store = Store.open(home=tmp)          # doctest: +SKIP
+>>> store.metadata.list_projects()        # doctest: +SKIP
+[]
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import unquote, urlparse
+
+from . import validate
+from .blobs import BlobStore, LocalBlobStore, open_blob_store
+from .digestcache import DigestCache, stat_key
+from .digests import copy_and_hash, md5_file
+from .errors import ArtifactNotFoundError, DigestMismatchError, TypeCollisionError
+from .manifest import Manifest, ManifestEntry
+from .metadata import MetadataStore, NewVersion, VersionRecord
+from .metadata.store import type_collision_message
+from .settings import Settings
+from .staging import StagedFile
+from artiflow.lineage import LineageGraph
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[int, int], None]
+"""Called as ``progress(done_bytes, total_bytes)`` while files are hashed or copied."""
+
+
+@dataclass(frozen=True, slots=True)
+class CommitResult:
+    version: VersionRecord
+    manifest: Manifest
+    created: bool
+
+
+class Store:
+    """Everything artiflow keeps: build one with :meth:`open`, share it between runs and threads."""
+
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        metadata: MetadataStore,
+        blobs: BlobStore,
+        digest_cache: DigestCache | None,
+    ) -> None:
+        self.settings = settings
+        self.metadata = metadata
+        self.blobs = blobs
+        self.digest_cache = digest_cache
+        self._lineage = LineageGraph()
+        self._manifests: OrderedDict[str, Manifest] = OrderedDict()
+        self._manifest_lock = threading.Lock()
+
+    @classmethod
+    def open(
+        cls,
+        settings: Settings | None = None,
+        *,
+        home: str | os.PathLike[str] | None = None,
+        database_url: str | None = None,
+        storage_url: str | None = None,
+    ) -> Store:
+        """Open (creating if needed) the store the settings describe; explicit arguments win."""
+        overrides: dict[str, Any] = {}
+        if home is not None:
+            overrides["home"] = home
+        if database_url is not None:
+            overrides["database_url"] = database_url
+        if storage_url is not None:
+            overrides["storage_url"] = storage_url
+        settings = settings or Settings()
+        if overrides:
+            settings = settings.model_copy(update=overrides)
+        return cls(
+            settings=settings,
+            metadata=MetadataStore(settings.database, busy_timeout=settings.sqlite_busy_timeout),
+            blobs=open_blob_store(settings.storage),
+            digest_cache=DigestCache(settings.cache),
+        )
+
+    def close(self) -> None:
+        self.metadata.close()
+        if self.digest_cache is not None:
+            self.digest_cache.close()
+
+    def __repr__(self) -> str:
+        return f"Store(database={self.metadata.url!r}, storage={self.blobs.url!r})"
+
+    # -- lineage -------------------------------------------------------------------------------
+
+    def lineage(self) -> LineageGraph:
+        """The lineage graph, brought up to date with records other processes wrote."""
+        with self._lineage.lock:
+            for edge in self.metadata.edges_since(self._lineage.cursor):
+                self._lineage.apply(edge)
+        return self._lineage
+
+    def check_type(self, project: str, name: str, type_: str) -> None:
+        existing = self.lineage().collection_type(project, name)
+        if existing is None:  # a collection may exist with no edges yet (e.g. migrated stores)
+            coll = self.metadata.get_collection(project, name)
+            existing = coll.type if coll else None
+        if existing is not None and existing != type_:
+            raise TypeCollisionError(type_collision_message(name, existing, type_))
+
+    # -- writing -------------------------------------------------------------------------------
+
+    def ingest(self, files: Iterable[StagedFile], progress: Progress | None = None) -> list[ManifestEntry]:
+        """Hash and store local files, reading each byte once; unchanged files are not re-read."""
+        staged = list(files)
+        keys = [f.check_unchanged() for f in staged]
+        cached = self.digest_cache.get_many(keys) if self.digest_cache else {}
+        entries: list[ManifestEntry | None] = [None] * len(staged)
+        todo: list[int] = []
+        for i, (f, key) in enumerate(zip(staged, keys, strict=True)):
+            digest = cached.get(key)
+            if digest is not None and self.blobs.has(digest):
+                entries[i] = _entry(f, digest)
+            else:
+                todo.append(i)
+        total = sum(staged[i].size for i in todo)
+        done = 0
+        lock = threading.Lock()
+        learned: list[tuple[tuple[int, int, int, int, int], str]] = []
+
+        def store_one(i: int) -> None:
+            nonlocal done
+            f = staged[i]
+            digest, size = self.blobs.put_file(f.local_path, cached.get(keys[i]))
+            if size != f.size or stat_key(os.stat(f.local_path)) != keys[i]:
+                raise DigestMismatchError(f"{f.local_path} changed while it was being stored; log again.")
+            entries[i] = _entry(f, digest)
+            with lock:
+                learned.append((keys[i], digest))
+                done += size
+                if progress is not None:
+                    progress(done, total)
+
+        if todo:
+            self._parallel(store_one, todo, total)
+        if self.digest_cache is not None:
+            self.digest_cache.put_many(learned)
+        return [e for e in entries if e is not None]
+
+    def _parallel(self, fn: Callable[[int], None], items: list[int], total_bytes: int) -> None:
+        workers = max(1, min(self.settings.transfer_workers, len(items)))
+        if workers == 1 or total_bytes < (1 << 20) and len(items) < 64:
+            for i in items:
+                fn(i)
+            return
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="artiflow-io") as pool:
+            for fut in [pool.submit(fn, i) for i in items]:
+                fut.result()
+
+    def commit(
+        self,
+        *,
+        project: str,
+        name: str,
+        type_: str,
+        manifest: Manifest,
+        run_id: str,
+        description: str | None,
+        metadata: dict[str, Any],
+        aliases: Iterable[str],
+        tags: Iterable[str],
+        distributed_id: str | None = None,
+    ) -> CommitResult:
+        """Publish a version: its blobs must already be stored. All or nothing."""
+        self.check_type(project, name, type_)
+        manifest_digest = self.blobs.put_bytes(manifest.to_json())
+        record, created = self.metadata.commit_version(
+            NewVersion(
+                project=project, name=name, type=type_, digest=manifest.digest(),
+                manifest_digest=manifest_digest, size=manifest.size, file_count=len(manifest),
+                run_id=run_id, description=description, metadata=metadata, aliases=tuple(aliases),
+                tags=tuple(tags), distributed_id=distributed_id,
+            )
+        )
+        if created:
+            self._remember(manifest_digest, manifest)
+        else:
+            log.info("%s already exists with the same content; no new version was created.", record.ref)
+        self.lineage()
+        return CommitResult(record, self.manifest(record) if not created else manifest, created)
+
+    def record_use(self, run_id: str, version: VersionRecord, use_as: str | None = None) -> None:
+        self.metadata.record_use(run_id, version.id, use_as)
+        self.lineage()
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def manifest(self, version: VersionRecord) -> Manifest:
+        with self._manifest_lock:
+            hit = self._manifests.get(version.manifest_digest)
+            if hit is not None:
+                self._manifests.move_to_end(version.manifest_digest)
+                return hit
+        try:
+            raw = self.blobs.read_bytes(version.manifest_digest)
+        except FileNotFoundError as exc:
+            raise ArtifactNotFoundError(
+                f"The manifest of {version.ref} is missing from {self.blobs.url}; the store is damaged."
+            ) from exc
+        manifest = Manifest.from_json(raw)
+        self._remember(version.manifest_digest, manifest)
+        return manifest
+
+    def _remember(self, key: str, manifest: Manifest) -> None:
+        with self._manifest_lock:
+            self._manifests[key] = manifest
+            while len(self._manifests) > 64:
+                self._manifests.popitem(last=False)
+
+    def materialize(
+        self,
+        entries: Iterable[ManifestEntry],
+        root: str,
+        *,
+        allow_missing_references: bool = False,
+        hardlink: bool = False,
+        progress: Progress | None = None,
+    ) -> None:
+        """Write entries under ``root``; files already there with the right digest are kept."""
+        todo: list[tuple[ManifestEntry, str]] = []
+        made: set[str] = set()
+        for e in entries:
+            dest = validate.contained(root, e.path)
+            parent = os.path.dirname(dest)
+            if parent not in made:
+                os.makedirs(parent, exist_ok=True)
+                made.add(parent)
+            todo.append((e, dest))
+        existing = self._known_digests([d for _, d in todo])
+        pending = [i for i, (e, d) in enumerate(todo) if existing.get(d) != e.digest]
+        total = sum(todo[i][0].size or 0 for i in pending)
+        done = 0
+        lock = threading.Lock()
+        learned: list[tuple[tuple[int, int, int, int, int], str]] = []
+
+        def fetch(i: int) -> None:
+            nonlocal done
+            e, dest = todo[i]
+            if e.ref is not None:
+                if not self._fetch_reference(e, dest, allow_missing_references):
+                    return
+            else:
+                self.blobs.copy_to(e.digest, dest, hardlink=hardlink)
+            with lock:
+                learned.append((stat_key(os.stat(dest)), e.digest))
+                done += e.size or 0
+                if progress is not None:
+                    progress(done, total)
+
+        self._parallel(fetch, pending, total)
+        if self.digest_cache is not None:
+            self.digest_cache.put_many(learned)
+
+    def _known_digests(self, paths: list[str]) -> dict[str, str]:
+        keys: dict[str, tuple[int, int, int, int, int]] = {}
+        for p in paths:
+            try:
+                st = os.lstat(p)
+            except FileNotFoundError:
+                continue
+            if not os.path.islink(p):
+                keys[p] = stat_key(st)
+        if not keys or self.digest_cache is None:
+            return {}
+        found = self.digest_cache.get_many(keys.values())
+        return {p: found[k] for p, k in keys.items() if k in found}
+
+    def _fetch_reference(self, e: ManifestEntry, dest: str, allow_missing: bool) -> bool:
+        assert e.ref is not None
+        src = file_uri_path(e.ref)
+        if src is None:
+            raise ArtifactNotFoundError(
+                f"Cannot download reference {e.ref!r}: only file:// references are supported so far."
+            )
+        tmp = f"{dest}.artiflow-ref.tmp"
+        try:
+            with open(src, "rb") as fin, open(tmp, "wb") as fout:
+                digest, _ = copy_and_hash(fin, fout)
+        except FileNotFoundError:
+            if allow_missing:
+                log.warning("Reference %s is missing; skipped %s.", e.ref, e.path)
+                return False
+            raise
+        if digest != e.digest and e.digest != md5_of_uri(e.ref):
+            os.unlink(tmp)
+            raise DigestMismatchError(
+                f"Reference {e.ref} changed since it was logged (digest {digest}, expected {e.digest})."
+            )
+        os.replace(tmp, dest)
+        return True
+
+    def local_blob_path(self, digest: str) -> str | None:
+        return self.blobs.path(digest) if isinstance(self.blobs, LocalBlobStore) else None
+
+    def check_blobs(self, entries: Mapping[str, ManifestEntry]) -> list[str]:
+        """Re-hash stored blobs; return the paths whose blob is missing or corrupt."""
+        bad = []
+        for path, e in entries.items():
+            if e.ref is not None:
+                continue
+            try:
+                with self.blobs.open(e.digest) as f:
+                    digest, _ = copy_and_hash(f)
+            except FileNotFoundError:
+                bad.append(path)
+                continue
+            if digest != e.digest:
+                bad.append(path)
+        return bad
+
+
+def _entry(f: StagedFile, digest: str) -> ManifestEntry:
+    return ManifestEntry.model_construct(
+        path=f.path, digest=digest, size=f.size, ref=None, birth_artifact_id=None, extra=dict(f.extra)
+    )
+
+
+def file_uri_path(uri: str) -> str | None:
+    parsed = urlparse(uri)
+    if parsed.scheme != "file":
+        return None
+    return unquote(parsed.path)
+
+
+def md5_of_uri(uri: str) -> str:
+    from .digests import b64_md5
+
+    return b64_md5(uri.encode())
+
+
+__all__ = ["CommitResult", "Progress", "Store", "md5_file"]
