@@ -18,9 +18,11 @@ from __future__ import annotations
 
 import os
 import posixpath
+import shutil
 import tempfile
 import warnings
-from collections.abc import Iterator, Sequence
+import weakref
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -82,7 +84,7 @@ class Artifact:
         self._tags: list[str] = []
         self._entries: dict[str, ManifestEntry] = {}
         self._staged: dict[str, StagedFile] = {}
-        self._tmpdir: tempfile.TemporaryDirectory[str] | None = None
+        self._tmpdir: tuple[str, Callable[[], Any]] | None = None  # (path, remove it)
         self._origin: Store | None = None  # where entries inherited by new_draft() are stored
         self._base_id: str | None = None
         self._store: Store | None = None
@@ -352,8 +354,11 @@ class Artifact:
 
     def _scratch(self) -> str:
         if self._tmpdir is None:
-            self._tmpdir = tempfile.TemporaryDirectory(prefix="artiflow-draft-")
-        return self._tmpdir.name
+            # Removed on logging, or silently when a draft is dropped (TemporaryDirectory would
+            # raise a ResourceWarning for every draft that is never logged).
+            path = tempfile.mkdtemp(prefix="artiflow-draft-")
+            self._tmpdir = (path, weakref.finalize(self, shutil.rmtree, path, ignore_errors=True))
+        return self._tmpdir[0]
 
     # -- reading content -----------------------------------------------------------------------
 
@@ -608,7 +613,7 @@ class Artifact:
         self._entries.clear()
         self._staged.clear()
         if self._tmpdir is not None:
-            self._tmpdir.cleanup()
+            self._tmpdir[1]()
             self._tmpdir = None
         return self
 

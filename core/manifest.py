@@ -15,6 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from . import validate
 from .digests import manifest_digest
 from .errors import StoreError
 
@@ -102,8 +103,8 @@ class Manifest(BaseModel):
     def from_dict(cls, data: Mapping[str, Any]) -> Manifest:
         if data.get("version") != 1:
             raise StoreError(f"Unsupported manifest version {data.get('version')!r}; only v1 exists.")
-        contents = {
-            path: ManifestEntry.model_validate({**entry, "path": path})
+        contents = {  # a manifest from storage is foreign input: no path may escape a root
+            path: ManifestEntry.model_validate({**entry, "path": validate.entry_path(path)})
             for path, entry in dict(data.get("contents", {})).items()
         }
         return cls(

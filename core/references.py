@@ -31,13 +31,14 @@ def reference_entries(
         )
     path = unquote(parsed.path)
     limit = DEFAULT_MAX_OBJECTS if max_objects is None else max_objects
-    if not checksum:
-        entry_name = validate.entry_path(name or os.path.basename(path.rstrip("/")))
-        digest = b64_md5(Path(path).resolve().as_uri().encode())
-        return [ManifestEntry(path=entry_name, digest=digest, ref=uri)]
+
+    def digest(p: str) -> str:
+        # As in W&B: without checksum, the digest depends only on where the file is.
+        return md5_file(p) if checksum else b64_md5(Path(p).resolve().as_uri().encode())
+
     if os.path.isfile(path):
         entry_name = validate.entry_path(name or os.path.basename(path))
-        return [ManifestEntry(path=entry_name, digest=md5_file(path), size=os.path.getsize(path), ref=uri)]
+        return [ManifestEntry(path=entry_name, digest=digest(path), size=os.path.getsize(path), ref=uri)]
     if not os.path.isdir(path):
         raise FileNotFoundError(f"Reference {uri} points at nothing: {path} does not exist.")
     entries: list[ManifestEntry] = []
@@ -53,7 +54,7 @@ def reference_entries(
                 )
             entries.append(
                 ManifestEntry(
-                    path=entry_name, digest=md5_file(full), size=os.path.getsize(full),
+                    path=entry_name, digest=digest(full), size=os.path.getsize(full),
                     ref="file://" + quote(os.path.abspath(full)),
                 )
             )

@@ -11,6 +11,7 @@ may be open at once in threads or processes.
 
 from __future__ import annotations
 
+import inspect
 import logging
 import os
 import re
@@ -19,7 +20,7 @@ import string
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from types import TracebackType
-from typing import Any
+from typing import Any, cast
 
 from . import validate
 from .artifact import Artifact
@@ -44,6 +45,23 @@ def _default_include(path: str, root: str) -> bool:
 def _default_exclude(path: str, root: str) -> bool:
     parts = os.path.relpath(path, root).split(os.sep)
     return any(p in {".git", ".venv", "venv", "__pycache__", "node_modules", "artifacts"} for p in parts)
+
+
+def _with_root(fn: Callable[[str, str], bool] | Callable[[str], bool]) -> Callable[[str, str], bool]:
+    """W&B accepts filters taking ``(path)`` as well as ``(path, root)``; call both the same way."""
+    try:
+        takes_root = len(inspect.signature(fn).parameters) >= 2
+    except (TypeError, ValueError):  # some builtins have no signature: assume the full form
+        takes_root = True
+    if takes_root:
+        return cast(Callable[[str, str], bool], fn)
+    one = cast(Callable[[str], bool], fn)
+    return lambda path, root: one(path)
+
+
+def _same_store(a: Store | None, b: Store) -> bool:
+    """Two Store objects opened on the same database and storage (e.g. by Api() and init()) are one store."""
+    return a is b or (a is not None and a.metadata.url == b.metadata.url and a.blobs.url == b.blobs.url)
 
 
 def init(
@@ -175,7 +193,7 @@ class Run:
         artifact = self._as_artifact(artifact_or_path, name, type)
         aliases_ = validate.aliases(aliases)
         tags_ = validate.tags([*artifact.tags, *(tags or [])])
-        if not artifact.is_draft() and artifact._store is not self._store:
+        if not artifact.is_draft() and not _same_store(artifact._store, self._store):
             raise ArtiflowError(f"{artifact.qualified_name} belongs to another store; use new_draft() to copy it.")
         pending = validate.aliases(a for a in artifact.aliases if a != "latest") if artifact.is_draft() else []
         manifest = artifact._final_manifest(self._store, progress)
@@ -231,6 +249,11 @@ class Run:
             aliases = None
         else:
             artifact = artifact_or_name
+            if not _same_store(artifact._store, self._store):
+                raise ArtiflowError(
+                    f"{artifact.qualified_name} belongs to another store; use it by name from this run's "
+                    "store, or log a copy made with new_draft()."
+                )
         if type is not None and artifact.type != type:
             raise TypeMismatchError(
                 f"Supplied type {type!r} does not match type {artifact.type!r} of artifact {artifact.name}."
@@ -276,20 +299,25 @@ class Run:
         self,
         root: str | os.PathLike[str] = ".",
         name: str | None = None,
-        include_fn: Callable[[str, str], bool] = _default_include,
-        exclude_fn: Callable[[str, str], bool] = _default_exclude,
+        include_fn: Callable[[str, str], bool] | Callable[[str], bool] = _default_include,
+        exclude_fn: Callable[[str, str], bool] | Callable[[str], bool] = _default_exclude,
     ) -> Artifact | None:
-        """Log source files under ``root`` (``*.py`` by default) as a ``code`` artifact."""
+        """Log source files under ``root`` (``*.py`` by default) as a ``code`` artifact.
+
+        ``include_fn`` and ``exclude_fn`` are called as ``fn(path, root)``, or ``fn(path)`` if
+        they take one argument.
+        """
         root_ = os.path.abspath(root)
+        include, exclude = _with_root(include_fn), _with_root(exclude_fn)
         default = re.sub(r"[^A-Za-z0-9_\-.]", "_", f"source-{self.project}-{self.name}")[:128]
         artifact = Artifact.__new__(Artifact)  # 'source-' names are reserved for exactly this
         artifact._init(validate.artifact_name(name or default), "code", None, None, None)
         count = 0
         for dirpath, dirnames, filenames in os.walk(root_):
-            dirnames[:] = sorted(d for d in dirnames if not exclude_fn(os.path.join(dirpath, d), root_))
+            dirnames[:] = sorted(d for d in dirnames if not exclude(os.path.join(dirpath, d), root_))
             for fn in sorted(filenames):
                 full = os.path.join(dirpath, fn)
-                if include_fn(full, root_) and not exclude_fn(full, root_):
+                if include(full, root_) and not exclude(full, root_):
                     artifact.add_file(full, name=os.path.relpath(full, root_).replace(os.sep, "/"))
                     count += 1
         if count == 0:

@@ -110,15 +110,48 @@ def _is_pandas(obj: Any) -> bool:
     return pd is not None and isinstance(obj, pd.DataFrame)
 
 
+_VIA_STR = "fm"  # float and timedelta kinds: to_json rounds floats to 15 digits and reads no durations
+_DTYPES_KEY = "artiflow_dtypes"
+
+
 def _pandas_dump(obj: Any, path: Path) -> None:
-    # Table-oriented JSON keeps the index, column names and dtypes, and needs no pyarrow.
-    obj.to_json(path, orient="table", indent=1)
+    # Table-oriented JSON keeps the index, column names, categories and time zones, and needs no
+    # pyarrow. It loses float digits, narrow dtypes and sub-millisecond times, so floats and
+    # timedeltas are written as exact strings and every dtype is recorded to be restored on load.
+    import pandas as pd
+
+    frame = obj.copy(deep=False)
+    for i, dtype in enumerate(obj.dtypes):
+        if dtype.kind in _VIA_STR:
+            frame.isetitem(i, obj.iloc[:, i].astype(str))
+    index = obj.index
+    levels = list(index.levels) if isinstance(index, pd.MultiIndex) else [index]
+    exact = [lv.astype(str) if lv.dtype.kind in _VIA_STR else lv for lv in levels]
+    frame.index = index.set_levels(exact) if isinstance(index, pd.MultiIndex) else exact[0]
+    table = json.loads(frame.to_json(orient="table", date_unit="ns"))
+    table[_DTYPES_KEY] = {"columns": [str(t) for t in obj.dtypes], "index": [str(lv.dtype) for lv in levels]}
+    path.write_text(json.dumps(table, indent=1), encoding="utf-8")
 
 
 def _pandas_load(path: Path) -> Any:
+    import io
+
     import pandas as pd
 
-    return pd.read_json(path, orient="table")
+    text = path.read_text(encoding="utf-8")
+    frame = pd.read_json(io.StringIO(text), orient="table")
+    dtypes = json.loads(text).get(_DTYPES_KEY, {})
+    for i, dtype in enumerate(dtypes.get("columns", [])):
+        if str(frame.dtypes.iloc[i]) != dtype:
+            frame.isetitem(i, frame.iloc[:, i].astype(dtype))
+    index, want = frame.index, dtypes.get("index", [])
+    if isinstance(index, pd.MultiIndex):
+        frame.index = index.set_levels(
+            [lv if str(lv.dtype) == dt else lv.astype(dt) for lv, dt in zip(index.levels, want, strict=True)]
+        )
+    elif want and str(index.dtype) != want[0]:
+        frame.index = index.astype(want[0])
+    return frame
 
 
 def _pickle_dump(obj: Any, path: Path) -> None:

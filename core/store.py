@@ -14,6 +14,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
@@ -73,7 +74,7 @@ class Store:
         """Open (creating if needed) the store the settings describe; explicit arguments win."""
         overrides: dict[str, Any] = {}
         if home is not None:
-            overrides["home"] = home
+            overrides["home"] = Path(home)  # model_copy does not validate: a str would stay a str
         if database_url is not None:
             overrides["database_url"] = database_url
         if storage_url is not None:
@@ -338,9 +339,11 @@ def file_uri_path(uri: str) -> str | None:
 
 
 def md5_of_uri(uri: str) -> str:
+    """The digest of a ``checksum=False`` reference: MD5 of its resolved ``file://`` URI, as W&B."""
     from .digests import b64_md5
 
-    return b64_md5(uri.encode())
+    path = file_uri_path(uri)
+    return b64_md5((Path(path).resolve().as_uri() if path is not None else uri).encode())
 
 
 __all__ = ["CommitResult", "Progress", "Store", "md5_file"]

@@ -20,7 +20,7 @@ _PROJECT_FORBIDDEN = set("/\\#?%:\n\r")
 
 def is_version_alias(alias: str) -> bool:
     """True for ``v0``, ``v12``…: the implicit, reserved version aliases."""
-    return bool(_VERSION_RE.match(alias))
+    return bool(_VERSION_RE.fullmatch(alias))
 
 
 def artifact_name(name: str) -> str:
@@ -28,7 +28,7 @@ def artifact_name(name: str) -> str:
         raise InvalidNameError("Artifact name must be a non-empty string.")
     if len(name) > NAME_MAXLEN:
         raise InvalidNameError(f"Artifact name is longer than {NAME_MAXLEN} characters: {name!r}.")
-    if not _NAME_RE.match(name) or name in {".", ".."}:
+    if not _NAME_RE.fullmatch(name) or name in {".", ".."}:
         raise InvalidNameError(
             "Artifact name may only contain alphanumeric characters, dashes, underscores, "
             f"and dots. Invalid name: {name!r}."
@@ -103,7 +103,7 @@ def tags(values: Iterable[str] | None) -> list[str]:
         values = [values]
     out: list[str] = []
     for t in values:
-        if not isinstance(t, str) or not _TAG_RE.match(t):
+        if not isinstance(t, str) or not _TAG_RE.fullmatch(t):
             raise InvalidNameError(
                 f"Invalid tag {t!r}: tags may contain letters, digits, '_', '-' and single spaces."
             )
@@ -115,6 +115,10 @@ def tags(values: Iterable[str] | None) -> list[str]:
 def entry_path(path: str | os.PathLike[str]) -> str:
     """Normalise a logical entry path to POSIX form; refuse anything that could escape a root."""
     raw = os.fspath(path)
+    if raw and raw[0] != "/" and raw[-1] != "/" and "\\" not in raw and ":" not in raw and "\x00" not in raw:
+        parts = raw.split("/")  # fast path: an already canonical relative POSIX path
+        if "" not in parts and "." not in parts and ".." not in parts:
+            return raw
     if not raw or "\x00" in raw:
         raise InvalidNameError(f"Invalid artifact entry path {raw!r}.")
     if PureWindowsPath(raw).anchor or PurePosixPath(raw).is_absolute():

@@ -88,6 +88,8 @@ class LineageGraph:
         with self.lock:
             if edge.id <= self.cursor:
                 return
+            if edge.kind not in ("logged", "used"):  # checked first: a bad record must not add nodes
+                raise ValueError(f"Unknown lineage edge kind {edge.kind!r}.")
             g = self.graph
             a, r = artifact_node(edge.version_id), run_node(edge.run_id)
             c = collection_node(edge.project, edge.name)
@@ -107,11 +109,8 @@ class LineageGraph:
                     g.nodes[a]["producer"] = edge.run_id
                 if not g.has_edge(r, a):
                     g.add_edge(r, a, kind="logged")
-            elif edge.kind == "used":
-                if not g.has_edge(a, r):
-                    g.add_edge(a, r, kind="used")
-            else:
-                raise ValueError(f"Unknown lineage edge kind {edge.kind!r}.")
+            elif not g.has_edge(a, r):
+                g.add_edge(a, r, kind="used")
             self.cursor = edge.id
 
     def _neighbours(self, node: str, *, out: bool, kind: str, want: str) -> list[str]:

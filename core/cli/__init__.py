@@ -1,4 +1,4 @@
-"""The ``artiflow`` command line."""
+"""The ``artiflow`` command line (typer + rich); see :mod:`artiflow.cli.app`."""
 
 from .app import app, main
 

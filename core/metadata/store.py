@@ -381,9 +381,9 @@ class MetadataStore:
             return self._version(conn, version_id)
 
     def find_version(self, project: str, name: str, selector: str) -> VersionRecord:
-        """Resolve ``selector`` (``vN``, an alias, or a digest) within one collection."""
+        """Resolve ``selector`` (``vN``, an alias, or a digest) to a committed version of a collection."""
         v, c = s.versions, s.collections
-        base = self._version_query().where(c.c.project == project, c.c.name == name)
+        base = self._version_query().where(c.c.project == project, c.c.name == name, v.c.state == COMMITTED)
         with self._read() as conn:
             if selector[:1] == "v" and selector[1:].isdigit():
                 q = base.where(v.c.version_index == int(selector[1:]))
@@ -398,7 +398,7 @@ class MetadataStore:
             row = conn.execute(q).mappings().first()
             if row is None and len(selector) == 32:
                 row = conn.execute(
-                    base.where(v.c.digest == selector, v.c.state == COMMITTED).order_by(v.c.version_index.desc())
+                    base.where(v.c.digest == selector).order_by(v.c.version_index.desc())
                 ).mappings().first()
             if row is None:
                 raise ArtifactNotFoundError(

@@ -1,0 +1,467 @@
+"""Core performance benchmark: logging and downloading artifacts, as ratios to baselines.
+
+Every figure is ``artiflow time / baseline time``, both measured in the same run on the same
+(warm) data, so the numbers mean something on a shared, noisy machine. Nothing here asserts a
+speed: targets are reported, not enforced.
+
+    uv run python benchmarks/bench_core.py [--quick] [--out results.json]
+
+Scenarios (see benchmarks/README.md for what each ratio means):
+
+- ``first_log_dir``   log a directory of many small files into an empty store  / md5 of the files
+- ``first_log_file``  log one large file into an empty store                   / md5 of the file
+- ``relog_dir``       log the unchanged directory again (dedupes)             / md5 of the files
+- ``download_dir``    ``Artifact.download`` of the directory                  / ``cp -r``, md5
+- ``download_file``   ``Artifact.download`` of the large file                 / ``cp -r``, md5
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import hashlib
+import json
+import os
+import platform
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import artiflow
+
+HERE = Path(__file__).resolve().parent
+CHUNK = 1 << 20
+PROJECT = "bench"
+
+
+@dataclass(frozen=True)
+class Sizes:
+    files: int
+    file_size: int
+    big_file: int
+    repeat: int
+
+    @property
+    def dir_bytes(self) -> int:
+        return self.files * self.file_size
+
+
+FULL = Sizes(files=10_000, file_size=10 << 10, big_file=1 << 30, repeat=3)
+QUICK = Sizes(files=1_000, file_size=10 << 10, big_file=64 << 20, repeat=3)
+
+# scenario -> (baseline the target is stated against, maximum ratio)
+TARGETS: dict[str, tuple[str, float]] = {
+    "first_log_dir": ("md5", 6.0),
+    "first_log_file": ("md5", 1.25),
+    "relog_dir": ("md5", 1.0),
+    "download_dir": ("cp -r", 1.2),
+    "download_file": ("cp -r", 1.2),
+}
+
+
+# -- measuring --------------------------------------------------------------------------------
+
+
+@dataclass
+class Timing:
+    samples: list[float] = field(default_factory=list)
+
+    @property
+    def best(self) -> float:
+        return min(self.samples)
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.samples)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"best_s": self.best, "median_s": self.median, "samples_s": self.samples}
+
+
+@dataclass(frozen=True)
+class Side:
+    """One side of a comparison: ``run`` is timed, ``setup`` runs untimed just before it."""
+
+    run: Callable[[], object]
+    setup: Callable[[], None] | None = None
+
+
+SUBJECT = "artiflow"
+
+
+def timed(side: Side) -> float:
+    """Seconds one call takes, after flushing earlier writes so that they don't land in it."""
+    if side.setup is not None:
+        side.setup()
+    os.sync()
+    gc.collect()
+    start = time.perf_counter()
+    side.run()
+    return time.perf_counter() - start
+
+
+def measure(sides: dict[str, Side], repeat: int) -> tuple[Timing, dict[str, Timing]]:
+    """Time every side ``repeat`` times, interleaved (in the given order) so drift hits all alike.
+
+    The side named :data:`SUBJECT` is artiflow; the others are baselines.
+    """
+    timings = {k: Timing() for k in sides}
+    for _ in range(repeat):
+        for k, side in sides.items():
+            timings[k].samples.append(timed(side))
+    subject = timings.pop(SUBJECT)
+    return subject, timings
+
+
+class PeakRss:
+    """Peak RSS (``getrusage``) over a block, reset first through /proc where Linux allows it."""
+
+    def __enter__(self) -> PeakRss:
+        try:
+            Path("/proc/self/clear_refs").write_text("5")  # 5: reset the peak RSS ("VmHWM")
+            self.scoped = True
+        except OSError:
+            self.scoped = False  # then the figure is the process peak so far
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+        self.mib = kib / 1024 if sys.platform != "darwin" else kib / (1 << 20)
+
+
+@dataclass
+class Result:
+    name: str
+    description: str
+    subject: Timing
+    baselines: dict[str, Timing]
+    peak_rss_mib: float = 0.0
+    rss_scoped: bool = False
+
+    def ratio(self, baseline: str, stat: str = "best") -> float:
+        return float(getattr(self.subject, stat) / getattr(self.baselines[baseline], stat))
+
+    def to_dict(self) -> dict[str, Any]:
+        target_base, target = TARGETS[self.name]
+        ratio = self.ratio(target_base)
+        return {
+            "description": self.description,
+            "subject": self.subject.to_dict(),
+            "baselines": {k: t.to_dict() for k, t in self.baselines.items()},
+            "ratios": {k: self.ratio(k) for k in self.baselines},
+            "median_ratios": {k: self.ratio(k, "median") for k in self.baselines},
+            "target": {"baseline": target_base, "max_ratio": target},
+            "ratio": ratio,
+            "meets_target": ratio <= target,
+            "peak_rss_mib": round(self.peak_rss_mib, 1),
+            "peak_rss_scope": "scenario" if self.rss_scoped else "process",
+        }
+
+
+# -- data and baselines -----------------------------------------------------------------------
+
+
+def make_tree(root: Path, sizes: Sizes) -> None:
+    """``files`` random files of ``file_size`` bytes, 100 to a directory."""
+    for i in range(sizes.files):
+        d = root / f"d{i // 100:03d}"
+        if i % 100 == 0:
+            d.mkdir(parents=True, exist_ok=True)
+        (d / f"f{i:05d}.bin").write_bytes(os.urandom(sizes.file_size))
+
+
+def make_file(path: Path, size: int) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "wb") as f:
+        for off in range(0, size, 64 << 20):
+            f.write(os.urandom(min(64 << 20, size - off)))
+
+
+def walk_files(root: Path) -> Iterator[str]:
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames.sort()
+        for fn in sorted(filenames):
+            yield os.path.join(dirpath, fn)
+
+
+def md5_path(path: str) -> str:
+    h = hashlib.md5(usedforsecurity=False)
+    with open(path, "rb", buffering=0) as f:
+        while chunk := f.read(CHUNK):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def md5_tree(root: Path) -> int:
+    """The baseline for hashing: one md5 per file, as artiflow computes."""
+    return sum(len(md5_path(p)) for p in walk_files(root))
+
+
+def md5_any(path: Path) -> object:
+    return md5_tree(path) if path.is_dir() else md5_path(str(path))
+
+
+def warm(root: Path) -> None:
+    """Read everything once so baseline and subject both start from a warm page cache."""
+    paths = walk_files(root) if root.is_dir() else iter([str(root)])
+    for p in paths:
+        with open(p, "rb", buffering=0) as f:
+            while f.read(CHUNK):
+                pass
+
+
+def cp_r(src: Path, dst: Path) -> None:
+    subprocess.run(["cp", "-r", str(src), str(dst)], check=True)
+
+
+def rm(path: Path) -> None:
+    shutil.rmtree(path, ignore_errors=True)
+
+
+# -- scenarios --------------------------------------------------------------------------------
+
+
+class Bench:
+    def __init__(self, work: Path, sizes: Sizes, only: set[str] | None) -> None:
+        self.work = work
+        self.sizes = sizes
+        self.only = only
+        self.tree = work / "data" / "tree"
+        self.big = work / "data" / "big" / "big.bin"
+        self.results: list[Result] = []
+        self.homes: dict[str, Path] = {}  # artifact name -> the store its first log left behind
+
+    def wanted(self, name: str) -> bool:
+        return self.only is None or name in self.only
+
+    def scratch(self, kind: str) -> Path:
+        return self.work / f"{kind}-{uuid.uuid4().hex[:8]}"
+
+    def prepare(self) -> None:
+        rm(self.work)
+        make_tree(self.tree, self.sizes)
+        make_file(self.big, self.sizes.big_file)
+
+    def run(self) -> list[Result]:
+        self.prepare()
+        self.first_log("first_log_dir", "dir", self.tree, f"{self.sizes.files:,} files x "
+                       f"{self.sizes.file_size >> 10} KiB")
+        self.first_log("first_log_file", "big", self.big, f"one {_human(self.sizes.big_file)} file")
+        if self.wanted("relog_dir"):
+            self.relog()
+        for name, art, src in (("download_dir", "dir", self.tree), ("download_file", "big", self.big)):
+            if self.wanted(name):
+                self.download(name, art, src)
+        return self.results
+
+    @staticmethod
+    def _log(store: artiflow.Store, art_name: str, src: Path) -> artiflow.Artifact:
+        """What is timed for a log: build the artifact, log it in a run (the store is already open)."""
+        with artiflow.init(project=PROJECT, store=store) as run:
+            art = artiflow.Artifact(art_name, "dataset")
+            if src.is_dir():
+                art.add_dir(src)
+            else:
+                art.add_file(src)
+            return run.log_artifact(art)
+
+    def first_log(self, name: str, art_name: str, src: Path, what: str) -> None:
+        needed_later = {"relog_dir", "download_dir"} if art_name == "dir" else {"download_file"}
+        if not self.wanted(name) and not any(self.wanted(n) for n in needed_later):
+            return
+        warm(src)
+        scratch = Scratch()
+
+        def fresh_store() -> None:
+            scratch.clear()  # the previous sample's store: its memory is freed just before, each time
+            scratch.open_store(self.scratch("store"))
+
+        def log() -> None:
+            art = self._log(scratch.store, art_name, src)
+            assert art.version == "v0", art.version
+
+        repeat = self.sizes.repeat if self.wanted(name) else 1
+        with PeakRss() as rss:
+            sub, base = measure({"md5": Side(lambda: md5_any(src)), SUBJECT: Side(log, fresh_store)}, repeat)
+        self.homes[art_name] = scratch.keep_store()
+        if self.wanted(name):
+            self.results.append(Result(name, f"first log of {what}", sub, base, rss.mib, rss.scoped))
+
+    def relog(self) -> None:
+        home = self.homes["dir"]
+        warm(self.tree)
+        scratch = Scratch()
+
+        def reopen() -> None:  # a new Store, as a new process would have; the digest cache is on disk
+            scratch.clear()
+            scratch.open_store(home)
+
+        def log() -> None:
+            art = self._log(scratch.store, "dir", self.tree)
+            assert art.version == "v0", f"an unchanged re-log must dedupe, got {art.version}"
+
+        with PeakRss() as rss:
+            sub, base = measure({"md5": Side(lambda: md5_tree(self.tree)), SUBJECT: Side(log, reopen)},
+                                self.sizes.repeat)
+        scratch.keep_store()
+        self.results.append(Result("relog_dir", "unchanged re-log of the directory", sub, base, rss.mib, rss.scoped))
+
+    def download(self, name: str, art_name: str, src: Path) -> None:
+        home = self.homes[art_name]
+        warm(src)
+        warm(home / "objects")  # the blobs are artiflow's source, as ``src`` is cp's
+        scratch = Scratch()
+
+        def before_cp() -> None:
+            scratch.clear()  # the other side's output: each copy starts right after a delete
+            scratch.dest = self.scratch("dest")
+
+        def before_download() -> None:
+            before_cp()
+            scratch.open_store(home)  # a cold Store: no manifest cached in memory
+
+        def download() -> None:
+            art = artiflow.Api(store=scratch.store).artifact(f"{PROJECT}/{art_name}:latest")
+            art.download(scratch.dest)
+
+        sides = {
+            "md5": Side(lambda: md5_any(src)),
+            "cp -r": Side(lambda: cp_r(src, scratch.dest), before_cp),
+            SUBJECT: Side(download, before_download),
+        }
+        with PeakRss() as rss:
+            sub, base = measure(sides, self.sizes.repeat)
+        scratch.clear()
+        what = "directory" if src.is_dir() else "large file"
+        self.results.append(Result(name, f"download of the {what} into a fresh dir", sub, base, rss.mib, rss.scoped))
+
+
+class Scratch:
+    """What one sample leaves behind (an open store, a destination), removed before the next.
+
+    Deleting right before a sample rather than after it matters on VMs that hand free memory
+    back to the host: a copy into pages freed a moment ago is far faster than into pages the
+    host must fault in again, so every writing sample starts just after a delete.
+    """
+
+    def __init__(self) -> None:
+        self._store: artiflow.Store | None = None
+        self.home: Path | None = None
+        self.dest: Path | None = None
+        self._owned_home = False
+
+    @property
+    def store(self) -> artiflow.Store:
+        assert self._store is not None
+        return self._store
+
+    def open_store(self, home: Path) -> None:
+        self._owned_home = self._owned_home or not home.exists()
+        self.home = home
+        self._store = artiflow.Store.open(home=home)
+
+    def keep_store(self) -> Path:
+        """Close the store but keep its files; return its home."""
+        assert self.home is not None
+        home, self._owned_home = self.home, False
+        self.clear()
+        return home
+
+    def clear(self) -> None:
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+        if self.home is not None and self._owned_home:
+            rm(self.home)
+        self.home, self._owned_home = None, False
+        if self.dest is not None:
+            rm(self.dest)
+            self.dest = None
+
+
+# -- reporting --------------------------------------------------------------------------------
+
+
+def _human(n: int) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if n < 1024 or unit == "GiB":
+            return f"{n:g} {unit}" if unit == "B" else f"{n:.0f} {unit}"
+        n /= 1024  # type: ignore[assignment]
+    raise AssertionError
+
+
+def table(results: list[Result]) -> str:
+    head = f"{'scenario':<15} {'artiflow':>9} {'baseline':>16} {'ratio':>7} {'target':>7}  {'':4} {'other':>16} {'rss MiB':>8}"
+    lines = [head, "-" * len(head)]
+    for r in results:
+        base, target = TARGETS[r.name]
+        ratio = r.ratio(base)
+        others = " ".join(f"{k} {r.ratio(k):.2f}x" for k in r.baselines if k != base)
+        lines.append(
+            f"{r.name:<15} {r.subject.best:>8.3f}s {base + f' {r.baselines[base].best:.3f}s':>16} "
+            f"{ratio:>6.2f}x {target:>6.2f}x  {'ok' if ratio <= target else 'MISS':4} {others:>16} "
+            f"{r.peak_rss_mib:>8.0f}"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes (1,000 files, 64 MiB): seconds, for tests")
+    parser.add_argument("--out", type=Path, default=HERE / "results" / "bench_core.json", help="JSON results file")
+    parser.add_argument("--repeat", type=int, help="measurements per side (default 3); the best one counts")
+    parser.add_argument(
+        "--workdir", type=Path, default=Path(os.environ.get("ARTIFLOW_BENCH_DIR", HERE / ".work")),
+        help="scratch directory on the disk to measure (deleted afterwards)",
+    )
+    parser.add_argument("--only", action="append", choices=sorted(TARGETS), help="run only these scenarios")
+    parser.add_argument("--keep", action="store_true", help="keep the scratch directory")
+    args = parser.parse_args(argv)
+
+    sizes = QUICK if args.quick else FULL
+    if args.repeat:
+        sizes = Sizes(sizes.files, sizes.file_size, sizes.big_file, args.repeat)
+    work = args.workdir.resolve() / f"bench-{os.getpid()}"
+    bench = Bench(work, sizes, set(args.only) if args.only else None)
+    started = datetime.now(timezone.utc)
+    try:
+        results = bench.run()
+    finally:
+        if not args.keep:
+            rm(work)
+    report = {
+        "meta": {
+            "started": started.isoformat(timespec="seconds"),
+            "seconds": round((datetime.now(timezone.utc) - started).total_seconds(), 1),
+            "quick": args.quick,
+            "files": sizes.files,
+            "file_size": sizes.file_size,
+            "big_file": sizes.big_file,
+            "repeat": sizes.repeat,
+            "statistic": "best of repeat, for subject and baselines alike",
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "cpus": os.cpu_count(),
+            "workdir": str(args.workdir.resolve()),
+            "process_peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        },
+        "scenarios": {r.name: r.to_dict() for r in results},
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, indent=2) + "\n")
+    print(table(results))
+    print(f"\nratios are artiflow / baseline (best of {sizes.repeat}); results written to {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

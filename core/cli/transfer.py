@@ -1,0 +1,122 @@
+"""``artiflow put`` and ``artiflow get``: files into the store and back out."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Annotated
+from urllib.parse import unquote, urlparse
+
+import typer
+from rich.markup import escape
+
+from .. import validate
+from ..api import Api
+from ..artifact import Artifact
+from ..run import init
+from .context import cli_state, report_errors, resolve
+from .progress import TransferProgress
+from .render import count, human_size
+
+
+@report_errors
+def put(
+    ctx: typer.Context,
+    path: Annotated[str, typer.Argument(help="File, directory or file:// URI to log.", show_default=False)],
+    name: Annotated[
+        str | None,
+        typer.Option(
+            "--name", "-n", help="Artifact name. [default: the file or directory name]", show_default=False
+        ),
+    ] = None,
+    type_: Annotated[str, typer.Option("--type", "-t", help="Artifact type.")] = "dataset",
+    alias: Annotated[
+        list[str] | None,
+        typer.Option("--alias", "-a", help="Alias for this version; repeat for several.", show_default=False),
+    ] = None,
+    project: Annotated[
+        str | None,
+        typer.Option(
+            "--project", "-p", help="Project. [default: ARTIFLOW_PROJECT or 'uncategorized']", show_default=False
+        ),
+    ] = None,
+    description: Annotated[
+        str | None, typer.Option("--description", "-d", help="Description of the version.", show_default=False)
+    ] = None,
+) -> None:
+    """Log a file, directory or file:// URI as a new artifact version.
+
+    Files are hashed and copied into the store. Content identical to an existing version of the
+    artifact creates no new version: that version is reused and gets the aliases.
+    """
+    state = cli_state(ctx)
+    with state.store(create=True) as store:
+        project_ = validate.project_name(project or store.settings.project)
+        artifact = Artifact(name or default_name(path), type_, description=description)
+        # Refuse a type collision before a run is opened and any file is copied.
+        store.check_type(project_, artifact.collection_name, type_)
+        _add_content(artifact, path)
+        with TransferProgress(state.err, "Storing") as bar, init(
+            project=project_, job_type="cli-put", store=store
+        ) as run:
+            logged = run.log_artifact(artifact, aliases=alias, progress=bar)
+        producer = logged.logged_by()
+        created = producer is not None and producer.id == run.id
+        out = state.out
+        verb = "Created new version" if created else "Reused existing version"
+        out.print(f"{verb} [bold]{escape(logged.qualified_name)}[/] ({escape(logged.type)})")
+        out.print(f"  digest:  {logged.digest}")
+        out.print(f"  files:   {logged.file_count} ({human_size(logged.size)})")
+        out.print(f"  aliases: {escape(', '.join(sorted(logged.aliases)))}")
+        if not created:
+            out.print("  The content is identical to this version, so no new version was created.")
+
+
+def default_name(path: str) -> str:
+    """The artifact name ``put`` uses when none is given: the last path component, sanitised.
+
+    >>> default_name("data/cats/"), default_name("file:///tmp/my%20model.pt")
+    ('cats', 'my_model.pt')
+    """
+    local = unquote(urlparse(path).path) if "://" in path else os.path.abspath(path)
+    base = os.path.basename(local.rstrip("/"))
+    return re.sub(r"[^A-Za-z0-9_\-.]", "_", base).strip(".") or "artifact"
+
+
+def _add_content(artifact: Artifact, path: str) -> None:
+    if "://" in path:
+        artifact.add_reference(path)
+    elif os.path.isdir(path):
+        artifact.add_dir(path)
+    elif os.path.isfile(path):
+        artifact.add_file(path)
+    else:
+        raise FileNotFoundError(f"Nothing to log at {path!r}: no such file or directory.")
+
+
+@report_errors
+def get(
+    ctx: typer.Context,
+    ref: Annotated[str, typer.Argument(help="[project/]name[:vN|:alias|:digest]", show_default=False)],
+    root: Annotated[
+        Path | None,
+        typer.Option(
+            "--root", "-r", help="Directory to download into. [default: ./artifacts/NAME:vN]", show_default=False
+        ),
+    ] = None,
+) -> None:
+    """Download an artifact version and print the directory it is in.
+
+    Files already present with the right content are not copied again.
+    """
+    state = cli_state(ctx)
+    with state.store() as store:
+        artifact = resolve(Api(store=store), ref)
+        with TransferProgress(state.err, "Downloading") as bar:
+            where = artifact.download(root, progress=bar)
+        state.err.print(
+            f"Downloaded {escape(artifact.qualified_name)} "
+            f"({count(artifact.file_count, 'file')}, {human_size(artifact.size)})"
+        )
+        typer.echo(where)
