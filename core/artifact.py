@@ -277,13 +277,21 @@ class Artifact:
         if not os.path.isdir(root):
             raise NotADirectoryError(f"Path is not a directory: {root!r}.")
         prefix = validate.entry_path(name) if name else ""
+        found: list[StagedFile] = []
         for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
             dirnames.sort()
             for fn in sorted(filenames):
                 full = os.path.join(dirpath, fn)
                 rel = os.path.relpath(full, root).replace(os.sep, "/")
-                path = validate.entry_path(f"{prefix}/{rel}" if prefix else rel)
-                self._put_staged(StagedFile.of(path, full), overwrite=merge)
+                found.append(StagedFile.of(validate.entry_path(f"{prefix}/{rel}" if prefix else rel), full))
+        # All or nothing: a conflict found halfway must not leave the draft half-changed.
+        saved = (dict(self._entries), dict(self._staged))
+        try:
+            for staged in found:
+                self._put_staged(staged, overwrite=merge)
+        except BaseException:
+            self._entries, self._staged = saved
+            raise
 
     @contextmanager
     def new_file(self, name: str, mode: str = "x", encoding: str | None = None) -> Iterator[IO[Any]]:
@@ -425,7 +433,14 @@ class Artifact:
 
     def _local_copy(self, entry: ManifestEntry) -> str:
         if self._record is None:
-            return self._staged[entry.path].local_path
+            if entry.path in self._staged:
+                return self._staged[entry.path].local_path
+            if self._origin is None:  # a reference added to this draft
+                raise ArtifactNotLoggedError(f"Log {self._name!r} before reading reference {entry.path!r}.")
+            inherited = os.path.join(self._scratch(), "inherited")  # apart from new_file()'s files
+            os.makedirs(inherited, exist_ok=True)
+            self._origin.materialize([entry], inherited)  # an entry new_draft() inherited
+            return validate.contained(inherited, entry.path)
         assert self._store is not None
         direct = self._store.local_blob_path(entry.digest) if entry.ref is None else None
         if direct is not None:
@@ -476,6 +491,7 @@ class Artifact:
         links to the store instead: fast, but an in-place edit of a downloaded file would then
         corrupt the store, so it is opt-in.
         """
+        self._logged("download")
         entries = [e for e in self.manifest if path_prefix is None or e.path.startswith(path_prefix)]
         dest = os.path.abspath(root) if root is not None else self._default_root()
         self._download_entries(
@@ -486,6 +502,7 @@ class Artifact:
 
     def checkout(self, root: str | os.PathLike[str] | None = None) -> str:
         """Make ``root`` hold exactly this version: delete other files, then download."""
+        self._logged("checkout")  # before deleting anything
         dest = os.path.abspath(root) if root is not None else self._default_root(versioned=False)
         keep = set(self.manifest.contents)
         if os.path.isdir(dest):
@@ -501,6 +518,7 @@ class Artifact:
 
         References are skipped. Raises :class:`DigestMismatchError` on any difference.
         """
+        self._logged("verify")
         dest = os.path.abspath(root) if root is not None else self._default_root()
         manifest = self.manifest
         for dirpath, _dirs, filenames in os.walk(dest):
@@ -519,6 +537,7 @@ class Artifact:
 
     def file(self, root: str | os.PathLike[str] | None = None) -> str:
         """Download a single-file artifact and return the file's path."""
+        self._logged("file")
         entries = list(self.manifest)
         if len(entries) != 1:
             raise ValueError(f"Artifact {self.name} has {len(entries)} files; file() needs exactly one.")

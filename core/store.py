@@ -22,7 +22,7 @@ from . import validate
 from .blobs import BlobStore, LocalBlobStore, open_blob_store
 from .digestcache import DigestCache, stat_key
 from .digests import copy_and_hash, md5_file
-from .errors import ArtifactNotFoundError, DigestMismatchError, TypeCollisionError
+from .errors import ArtifactNotFoundError, DigestMismatchError, TypeCollisionError, UnsupportedSchemeError
 from .manifest import Manifest, ManifestEntry
 from .metadata import MetadataStore, NewVersion, VersionRecord
 from .metadata.store import type_collision_message
@@ -285,8 +285,8 @@ class Store:
         assert e.ref is not None
         src = file_uri_path(e.ref)
         if src is None:
-            raise ArtifactNotFoundError(
-                f"Cannot download reference {e.ref!r}: only file:// references are supported so far."
+            raise UnsupportedSchemeError(
+                f"Cannot download reference {e.ref!r}: only file:// references can be fetched so far."
             )
         tmp = f"{dest}.artiflow-ref.tmp"
         try:

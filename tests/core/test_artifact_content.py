@@ -441,7 +441,13 @@ def test_file_edited_between_add_and_log(store, make_tree) -> None:
 
 
 def test_same_size_edit_is_caught(store, make_tree) -> None:
-    _edit_and_log(store, make_tree, lambda p: p.write_text("HELLO\n"))
+    def edit(p: Path) -> None:
+        before = os.stat(p).st_mtime_ns
+        p.write_text("HELLO\n")
+        # An edit a moment later; within one filesystem clock tick a same-size edit is invisible to stat.
+        os.utime(p, ns=(before, before + 10_000_000))
+
+    _edit_and_log(store, make_tree, edit)
 
 
 def test_metadata_only_change_is_not_an_edit(store, make_tree) -> None:

@@ -192,7 +192,7 @@ def test_worked_example_with_an_unchecksummed_https_reference(store, make_tree, 
     # The stored files download as usual; the https reference cannot be fetched.
     out = Path(got.download("part", path_prefix="sub/"))
     assert (out / "sub" / "empty.bin").read_bytes() == b""
-    with pytest.raises(LookupError):
+    with pytest.raises(artiflow.UnsupportedSchemeError, match="only file://"):
         got.download("all")
 
 
