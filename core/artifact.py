@@ -45,6 +45,8 @@ from .serializers import EXTRA_KEY, SerializerRegistry, default_registry
 from .staging import StagedFile
 
 if TYPE_CHECKING:
+    from artiflow.lineage import LineageResult
+
     from .run import Run
     from .store import Progress, Store
 
@@ -605,6 +607,22 @@ class Artifact:
         rec = self._logged("used_by")
         assert self._store is not None
         return [Run._attach(self._store, rid) for rid in self._store.lineage().used_by(rec.id)]
+
+    def upstream(self, depth: int | None = None) -> LineageResult:
+        """What this version descends from (inputs and producing runs), up to ``depth`` hops."""
+        from artiflow.lineage import upstream
+
+        self._logged("upstream")
+        assert self._store is not None
+        return upstream(self._store.lineage(), self.qualified_name, depth)
+
+    def downstream(self, depth: int | None = None) -> LineageResult:
+        """The runs and versions that descend from this version, up to ``depth`` hops."""
+        from artiflow.lineage import downstream
+
+        self._logged("downstream")
+        assert self._store is not None
+        return downstream(self._store.lineage(), self.qualified_name, depth)
 
     # -- logging (called by Run) ---------------------------------------------------------------
 

@@ -23,6 +23,8 @@ from types import TracebackType
 from typing import Any, cast
 
 from . import validate
+from artiflow.lineage import LineageResult, downstream, upstream
+
 from .artifact import Artifact
 from .errors import ArtiflowError, InvalidNameError, TypeMismatchError
 from .metadata import RunRecord
@@ -275,6 +277,14 @@ class Run:
 
     def _artifacts(self, ids: list[str]) -> list[Artifact]:
         return [Artifact._from_record(self._store, rec) for rec in self._store.metadata.versions_by_ids(ids)]
+
+    def upstream(self, depth: int | None = None) -> LineageResult:
+        """The versions (and their producers…) this run descends from, up to ``depth`` hops."""
+        return upstream(self._store.lineage(), self.path, depth)
+
+    def downstream(self, depth: int | None = None) -> LineageResult:
+        """What this run's outputs led to, up to ``depth`` hops."""
+        return downstream(self._store.lineage(), self.path, depth)
 
     # -- helpers -------------------------------------------------------------------------------
 

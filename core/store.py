@@ -25,6 +25,7 @@ from .digests import copy_and_hash, md5_file
 from .errors import ArtifactNotFoundError, DigestMismatchError, TypeCollisionError, UnsupportedSchemeError
 from .manifest import Manifest, ManifestEntry
 from .metadata import MetadataStore, NewVersion, VersionRecord
+from .metadata.lineage import SqlLineageSource
 from .metadata.store import type_collision_message
 from .settings import Settings
 from .staging import StagedFile
@@ -58,7 +59,7 @@ class Store:
         self.metadata = metadata
         self.blobs = blobs
         self.digest_cache = digest_cache
-        self._lineage = LineageGraph()
+        self._lineage = LineageGraph(source=SqlLineageSource(metadata))
         self._manifests: OrderedDict[str, Manifest] = OrderedDict()
         self._manifest_lock = threading.Lock()
 
@@ -100,17 +101,15 @@ class Store:
     # -- lineage -------------------------------------------------------------------------------
 
     def lineage(self) -> LineageGraph:
-        """The lineage graph, brought up to date with records other processes wrote."""
-        with self._lineage.lock:
-            for edge in self.metadata.edges_since(self._lineage.cursor):
-                self._lineage.apply(edge)
+        """The lineage graph, in step with records any process wrote.
+
+        It loads lazily: a node's edges come from the database the first time a query reaches it.
+        """
+        self._lineage.sync()
         return self._lineage
 
     def check_type(self, project: str, name: str, type_: str) -> None:
         existing = self.lineage().collection_type(project, name)
-        if existing is None:  # a collection may exist with no edges yet (e.g. migrated stores)
-            coll = self.metadata.get_collection(project, name)
-            existing = coll.type if coll else None
         if existing is not None and existing != type_:
             raise TypeCollisionError(type_collision_message(name, existing, type_))
 

@@ -14,6 +14,7 @@ Node keys are strings: ``run:<run id>``, ``artifact:<version id>`` and
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -59,6 +60,7 @@ class LineageEvent:
     name: str
     type: str
     version_index: int
+    state: str = "COMMITTED"
 
 
 def run_node(run_id: str) -> str:
@@ -73,61 +75,154 @@ def collection_node(project: str, name: str) -> str:
     return f"collection:{project}/{name}"
 
 
+class LineageSource(Protocol):
+    """Where a graph loads records from on demand (the metadata database, in a store)."""
+
+    def latest_edge_id(self) -> int: ...
+    def edges_since(self, cursor: int) -> Sequence[EdgeLike]: ...
+    def edges_of(self, *, version_ids: Sequence[str], run_ids: Sequence[str]) -> Sequence[EdgeLike]: ...
+    def resolve_artifact(self, ref: str) -> str | None: ...
+    def run_exists(self, run_id: str) -> bool: ...
+    def collection_type(self, project: str, name: str) -> str | None: ...
+    def collisions(self, project: str | None) -> dict[tuple[str, str], list[str]]: ...
+
+
 class LineageGraph:
     """A lineage graph kept in step with the stored edge records.
 
-    ``cursor`` is the id of the last record applied, so a store can feed it only what is new.
+    Without a ``source`` the graph is whatever was applied to it. With one, it is a window onto
+    the database: a node's edges are loaded the first time a query reaches it (``expand``), and
+    ``sync`` applies records written since (by any process), so a store with millions of nodes is
+    never loaded whole. ``cursor`` is the id of the last record ``sync`` saw.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, source: LineageSource | None = None) -> None:
         self.graph: nx.DiGraph = nx.DiGraph()
+        self.source = source
         self.cursor = 0
         self.lock = threading.RLock()
+        self._expanded: set[str] = set()
+        self._synced = False
+        self._by_ref: dict[str, str] = {}
+
+    # -- feeding -------------------------------------------------------------------------------
 
     def apply(self, edge: EdgeLike) -> None:
+        """Apply one record in order; records at or before ``cursor`` are skipped."""
         with self.lock:
             if edge.id <= self.cursor:
                 return
-            if edge.kind not in ("logged", "used"):  # checked first: a bad record must not add nodes
-                raise ValueError(f"Unknown lineage edge kind {edge.kind!r}.")
-            g = self.graph
-            a, r = artifact_node(edge.version_id), run_node(edge.run_id)
-            c = collection_node(edge.project, edge.name)
-            if c not in g:
-                g.add_node(c, kind="collection", project=edge.project, name=edge.name, type=edge.type)
-            if a not in g:
-                g.add_node(
-                    a, kind="artifact", id=edge.version_id, project=edge.project, name=edge.name,
-                    type=edge.type, version_index=edge.version_index,
-                    ref=f"{edge.project}/{edge.name}:v{edge.version_index}", producer=None,
-                )
-                g.add_edge(a, c, kind="version_of")
-            if r not in g:
-                g.add_node(r, kind="run", id=edge.run_id, project=edge.run_project)
-            if edge.kind == "logged":
-                if edge.created or g.nodes[a]["producer"] is None:
-                    g.nodes[a]["producer"] = edge.run_id
-                if not g.has_edge(r, a):
-                    g.add_edge(r, a, kind="logged")
-            elif not g.has_edge(a, r):
-                g.add_edge(a, r, kind="used")
+            self._place(edge)
             self.cursor = edge.id
 
+    def _place(self, edge: EdgeLike) -> None:
+        if edge.kind not in ("logged", "used"):  # checked first: a bad record must not add nodes
+            raise ValueError(f"Unknown lineage edge kind {edge.kind!r}.")
+        g = self.graph
+        a, r = artifact_node(edge.version_id), run_node(edge.run_id)
+        c = collection_node(edge.project, edge.name)
+        if c not in g:
+            g.add_node(c, kind="collection", project=edge.project, name=edge.name, type=edge.type)
+        if a not in g:
+            ref = f"{edge.project}/{edge.name}:v{edge.version_index}"
+            g.add_node(
+                a, kind="artifact", id=edge.version_id, project=edge.project, name=edge.name,
+                type=edge.type, version_index=edge.version_index, ref=ref, producer=None,
+                state=getattr(edge, "state", "COMMITTED"),
+            )
+            g.add_edge(a, c, kind="version_of", seq=0)
+            self._by_ref[ref] = edge.version_id
+        if r not in g:
+            g.add_node(r, kind="run", id=edge.run_id, project=edge.run_project,
+                       path=f"{edge.run_project}/{edge.run_id}")
+        if edge.kind == "logged":
+            if edge.created or g.nodes[a]["producer"] is None:
+                g.nodes[a]["producer"] = edge.run_id
+            u, v = r, a
+        else:
+            u, v = a, r
+        if not g.has_edge(u, v):
+            g.add_edge(u, v, kind=edge.kind, seq=edge.id)
+        elif edge.id < g.edges[u, v]["seq"]:
+            g.edges[u, v]["seq"] = edge.id
+
+    def sync(self) -> None:
+        """Apply what the source recorded since the last sync (the first sync only sets the cursor)."""
+        if self.source is None:
+            return
+        with self.lock:
+            if not self._synced:
+                self.cursor = self.source.latest_edge_id()
+                self._synced = True
+                return
+            for edge in self.source.edges_since(self.cursor):
+                self._place(edge)
+                self.cursor = max(self.cursor, edge.id)
+
+    def expand(self, nodes: Iterable[str]) -> None:
+        """Make sure every edge of these nodes is loaded from the source."""
+        if self.source is None:
+            return
+        with self.lock:
+            todo = [n for n in nodes if n not in self._expanded]
+            if not todo:
+                return
+            self.sync()
+            versions = [n.split(":", 1)[1] for n in todo if n.startswith("artifact:")]
+            runs = [n.split(":", 1)[1] for n in todo if n.startswith("run:")]
+            for edge in self.source.edges_of(version_ids=versions, run_ids=runs):
+                self._place(edge)
+            self._expanded.update(todo)
+
+    # -- addressing ----------------------------------------------------------------------------
+
+    def node(self, address: str) -> str:
+        """The node key for ``project/name:vN``, a run path ``project/run_id``, or a node key."""
+        if address.startswith(("artifact:", "run:", "collection:")):
+            key = address
+        elif ":" in address:
+            with self.lock:
+                version_id = self._by_ref.get(address)
+            if version_id is None and self.source is not None:
+                version_id = self.source.resolve_artifact(address)
+            if version_id is None:
+                raise LookupError(f"No artifact version {address!r} in the lineage graph.")
+            key = artifact_node(version_id)
+        else:
+            key = run_node(address.rsplit("/", 1)[-1])
+        self.expand([key])
+        with self.lock:
+            if key not in self.graph:
+                if key.startswith("run:") and self.source is not None and self.source.run_exists(key[4:]):
+                    self.graph.add_node(key, kind="run", id=key[4:], project=address.rsplit("/", 1)[0],
+                                        path=address)
+                    return key
+                raise LookupError(f"{address!r} is not in the lineage graph.")
+        return key
+
+    # -- one-hop answers -----------------------------------------------------------------------
+
     def _neighbours(self, node: str, *, out: bool, kind: str, want: str) -> list[str]:
+        self.sync()
+        self.expand([node])
         with self.lock:
             if node not in self.graph:
                 return []
-            edges = self.graph.out_edges(node, data="kind") if out else self.graph.in_edges(node, data="kind")
-            return [
-                self.graph.nodes[v if out else u]["id"]
-                for u, v, k in edges
-                if k == kind and self.graph.nodes[v if out else u]["kind"] == want
-            ]
+            g = self.graph
+            edges = g.out_edges(node, data=True) if out else g.in_edges(node, data=True)
+            hits = sorted(
+                (d["seq"], g.nodes[v if out else u]["id"])
+                for u, v, d in edges
+                if d["kind"] == kind and g.nodes[v if out else u]["kind"] == want
+            )
+            return [node_id for _, node_id in hits]
 
     def logged_by(self, version_id: str) -> str | None:
         """The run that created the version (not one that merely re-logged the same content)."""
+        a = artifact_node(version_id)
+        self.sync()
+        self.expand([a])
         with self.lock:
-            a = artifact_node(version_id)
             return self.graph.nodes[a]["producer"] if a in self.graph else None
 
     def loggers(self, version_id: str) -> list[str]:
@@ -146,4 +241,6 @@ class LineageGraph:
     def collection_type(self, project: str, name: str) -> str | None:
         with self.lock:
             node = self.graph.nodes.get(collection_node(project, name))
-            return None if node is None else str(node["type"])
+        if node is not None:
+            return str(node["type"])
+        return self.source.collection_type(project, name) if self.source is not None else None

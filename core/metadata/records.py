@@ -93,3 +93,4 @@ class EdgeRecord:
     name: str
     type: str
     version_index: int
+    state: str = "COMMITTED"

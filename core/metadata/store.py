@@ -448,20 +448,10 @@ class MetadataStore:
             return sorted(r[0] for r in conn.execute(q))
 
     def edges_since(self, cursor: int) -> list[EdgeRecord]:
-        e, v, c, r = s.edges, s.versions, s.collections, s.runs
-        q = (
-            sa.select(
-                e.c.id, e.c.kind, e.c.created, e.c.run_id, r.c.project.label("run_project"), e.c.version_id,
-                c.c.project, c.c.name, c.c.type, v.c.version_index,
-            )
-            .join(v, v.c.id == e.c.version_id)
-            .join(c, c.c.id == v.c.collection_id)
-            .join(r, r.c.id == e.c.run_id)
-            .where(e.c.id > cursor)
-            .order_by(e.c.id)
-        )
+        from .lineage import edge_query
+
         with self._read() as conn:
-            return [EdgeRecord(**dict(row)) for row in conn.execute(q).mappings()]
+            return [EdgeRecord(**dict(row)) for row in conn.execute(edge_query().where(s.edges.c.id > cursor)).mappings()]
 
     def manifest_digests(self) -> set[str]:
         with self._read() as conn:

@@ -1,0 +1,99 @@
+"""The lineage graph's window onto the database: load only the neighbourhood a query needs.
+
+The edge records are the durable truth; :class:`SqlLineageSource` answers the graph's
+``LineageSource`` protocol with indexed lookups (edges by version id or run id, in batches), so a
+store of millions of nodes is never loaded whole.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+
+from . import schema as s
+from .records import EdgeRecord
+
+if TYPE_CHECKING:
+    from .store import MetadataStore
+
+_BATCH = 500
+
+
+def edge_query() -> sa.Select[Any]:
+    e, v, c, r = s.edges, s.versions, s.collections, s.runs
+    return (
+        sa.select(
+            e.c.id, e.c.kind, e.c.created, e.c.run_id, r.c.project.label("run_project"), e.c.version_id,
+            c.c.project, c.c.name, c.c.type, v.c.version_index, v.c.state,
+        )
+        .join(v, v.c.id == e.c.version_id)
+        .join(c, c.c.id == v.c.collection_id)
+        .join(r, r.c.id == e.c.run_id)
+        .order_by(e.c.id)
+    )
+
+
+def _batches(items: Sequence[str]) -> Iterator[Sequence[str]]:
+    for i in range(0, len(items), _BATCH):
+        yield items[i : i + _BATCH]
+
+
+class SqlLineageSource:
+    """``LineageSource`` over a :class:`MetadataStore`."""
+
+    def __init__(self, metadata: MetadataStore) -> None:
+        self._md = metadata
+
+    def latest_edge_id(self) -> int:
+        with self._md.engine.connect() as conn:
+            return int(conn.execute(sa.select(sa.func.coalesce(sa.func.max(s.edges.c.id), 0))).scalar_one())
+
+    def edges_since(self, cursor: int) -> list[EdgeRecord]:
+        return self._md.edges_since(cursor)
+
+    def edges_of(self, *, version_ids: Sequence[str], run_ids: Sequence[str]) -> list[EdgeRecord]:
+        rows: dict[int, EdgeRecord] = {}
+        with self._md.engine.connect() as conn:
+            for column, ids in ((s.edges.c.version_id, version_ids), (s.edges.c.run_id, run_ids)):
+                for batch in _batches(list(ids)):
+                    for row in conn.execute(edge_query().where(column.in_(batch))).mappings():
+                        rows[row["id"]] = EdgeRecord(**dict(row))
+        return [rows[k] for k in sorted(rows)]
+
+    def resolve_artifact(self, ref: str) -> str | None:
+        """The version id of ``project/name:vN`` (deleted versions included), or None."""
+        coll, _, selector = ref.rpartition(":")
+        project, _, name = coll.rpartition("/")
+        if not (project and name and selector[:1] == "v" and selector[1:].isdigit()):
+            return None
+        v, c = s.versions, s.collections
+        q = (
+            sa.select(v.c.id)
+            .join(c, c.c.id == v.c.collection_id)
+            .where(c.c.project == project, c.c.name == name, v.c.version_index == int(selector[1:]))
+        )
+        with self._md.engine.connect() as conn:
+            return conn.execute(q).scalar()
+
+    def run_exists(self, run_id: str) -> bool:
+        with self._md.engine.connect() as conn:
+            return conn.execute(sa.select(s.runs.c.id).where(s.runs.c.id == run_id)).first() is not None
+
+    def collection_type(self, project: str, name: str) -> str | None:
+        coll = self._md.get_collection(project, name)
+        return coll.type if coll else None
+
+    def collisions(self, project: str | None) -> dict[tuple[str, str], list[str]]:
+        """Names used with more than one type in a project (case-insensitively, as a migrated
+        store may hold ``Cats`` as a model and ``cats`` as a dataset)."""
+        c = s.collections
+        q = sa.select(c.c.project, c.c.name, c.c.type).order_by(c.c.project, c.c.name)
+        if project is not None:
+            q = q.where(c.c.project == project)
+        seen: dict[tuple[str, str], dict[str, None]] = {}
+        with self._md.engine.connect() as conn:
+            for proj, name, type_ in conn.execute(q):
+                seen.setdefault((proj, name.lower()), {})[type_] = None
+        return {k: list(types) for k, types in seen.items() if len(types) > 1}

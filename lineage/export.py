@@ -1,0 +1,98 @@
+"""Exports of any query result (or graph): node-link JSON, DOT, Mermaid and GraphML.
+
+>>> g = nx.DiGraph()
+>>> g.add_node("run:r", kind="run", id="r", project="p", path="p/r")
+>>> g.add_node("artifact:a", kind="artifact", ref="p/data:v0", type="dataset")
+>>> g.add_edge("run:r", "artifact:a", kind="logged")
+>>> print(to_mermaid(g))
+flowchart LR
+  n0(["p/r"])
+  n1[/"p/data:v0 (dataset)"/]
+  n0 -- logged --> n1
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from typing import Any
+
+import networkx as nx
+
+from .queries import LineageResult, label
+
+
+def _graph(obj: LineageResult | nx.DiGraph) -> nx.DiGraph:
+    return obj.graph if isinstance(obj, LineageResult) else obj
+
+
+def _text(graph: nx.DiGraph, node: str) -> str:
+    data = graph.nodes[node]
+    text = label(graph, node)
+    if data.get("kind") == "artifact" and data.get("type"):
+        text += f" ({data['type']})"
+    if data.get("state") == "DELETED":
+        text += " [deleted]"
+    return text
+
+
+def to_json(obj: LineageResult | nx.DiGraph) -> str:
+    """networkx node-link JSON, with ``label`` added to every node."""
+    graph = _graph(obj)
+    data = nx.node_link_data(graph, edges="links")
+    for node in data["nodes"]:
+        node["label"] = label(graph, node["id"])
+    return json.dumps(data, indent=1, sort_keys=True, default=str)
+
+
+def _dot_quote(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def to_dot(obj: LineageResult | nx.DiGraph) -> str:
+    """Graphviz DOT: runs are ellipses, versions are boxes."""
+    graph = _graph(obj)
+    lines = ["digraph lineage {", "  rankdir=LR;"]
+    for node, data in graph.nodes(data=True):
+        shape = "box" if data.get("kind") == "artifact" else "ellipse"
+        lines.append(f"  {_dot_quote(node)} [label={_dot_quote(_text(graph, node))}, shape={shape}];")
+    for u, v, data in graph.edges(data=True):
+        lines.append(f"  {_dot_quote(u)} -> {_dot_quote(v)} [label={_dot_quote(str(data.get('kind', '')))}];")
+    lines.append("}")
+    return "\n".join(lines)
+
+
+def to_mermaid(obj: LineageResult | nx.DiGraph) -> str:
+    """A Mermaid flowchart: runs are stadiums, versions are parallelograms."""
+    graph = _graph(obj)
+    ids = {node: f"n{i}" for i, node in enumerate(graph.nodes)}
+    lines = ["flowchart LR"]
+    for node, data in graph.nodes(data=True):
+        text = _text(graph, node).replace('"', "#quot;")
+        if data.get("kind") == "artifact":
+            lines.append(f'  {ids[node]}[/"{text}"/]')
+        else:
+            lines.append(f'  {ids[node]}(["{text}"])')
+    for u, v, data in graph.edges(data=True):
+        lines.append(f"  {ids[u]} -- {data.get('kind', '')} --> {ids[v]}")
+    return "\n".join(lines)
+
+
+def _scalar(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, (bool, int, float, str)):
+        return value
+    return str(value)
+
+
+def to_graphml(obj: LineageResult | nx.DiGraph) -> str:
+    """GraphML (attributes kept; ``None`` written as an empty string, as GraphML has no null)."""
+    graph = _graph(obj)
+    clean = nx.DiGraph()
+    clean.add_nodes_from((n, {k: _scalar(v) for k, v in d.items()} | {"label": label(graph, n)})
+                         for n, d in graph.nodes(data=True))
+    clean.add_edges_from((u, v, {k: _scalar(x) for k, x in d.items()}) for u, v, d in graph.edges(data=True))
+    buf = io.BytesIO()
+    nx.write_graphml(clean, buf, encoding="utf-8")
+    return buf.getvalue().decode("utf-8")
