@@ -16,6 +16,7 @@ builtin exception it means, so ``except LookupError`` or ``except ValueError`` k
     ├── TooManyObjectsError (ValueError)         a reference prefix expands past max_objects
     ├── DigestMismatchError (ValueError)         content does not match its recorded digest
     ├── FileChangedError (RuntimeError)          a source file changed between add and log
+    ├── DistributedIdError (TypeError)           upsert/finish_artifact with no group or distributed_id
     ├── StoreError (RuntimeError)                the store is unusable (locked too long, corrupt)
     └── MissingDependencyError (ImportError)     an optional extra is not installed
 """
@@ -78,6 +79,10 @@ class FileChangedError(ArtiflowError, RuntimeError):
     """A file added to a draft changed before the draft was logged."""
 
 
+class DistributedIdError(ArtiflowError, TypeError):
+    """A collaborative version needs a ``distributed_id`` (or a run group to default to)."""
+
+
 class StoreError(ArtiflowError, RuntimeError):
     """The store cannot complete the operation."""
 
@@ -92,6 +97,7 @@ __all__ = [
     "ArtifactNotFoundError",
     "ArtifactNotLoggedError",
     "DigestMismatchError",
+    "DistributedIdError",
     "EntryConflictError",
     "EntryNotFoundError",
     "FileChangedError",

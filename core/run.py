@@ -22,11 +22,11 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any, cast
 
-from . import validate
 from artiflow.lineage import LineageResult, downstream, upstream
 
+from . import collab, validate
 from .artifact import Artifact
-from .errors import ArtiflowError, InvalidNameError, TypeMismatchError
+from .errors import ArtifactFinalizedError, ArtiflowError, DistributedIdError, InvalidNameError, TypeMismatchError
 from .metadata import RunRecord
 from .paths import ArtifactPath
 from .settings import Settings
@@ -206,6 +206,69 @@ class Run:
             tags=tags_,
         )
         artifact._attach(self._store, result.version)
+        return artifact
+
+    def _distributed_id(self, given: str | None, verb: str) -> str:
+        did = given or self.group
+        if not did:
+            raise DistributedIdError(
+                f"Cannot {verb} artifact unless the run is in a group or distributed_id is provided."
+            )
+        return did
+
+    def upsert_artifact(
+        self,
+        artifact_or_path: Artifact | str | os.PathLike[str],
+        name: str | None = None,
+        type: str | None = None,  # noqa: A002
+        aliases: Sequence[str] | None = None,
+        distributed_id: str | None = None,
+        *,
+        progress: Progress | None = None,
+    ) -> Artifact:
+        """Add this writer's files to the one pending collaborative version of ``distributed_id``.
+
+        ``distributed_id`` defaults to the run's group. Nothing is visible until
+        :meth:`finish_artifact` commits the merged version.
+        """
+        did = self._distributed_id(distributed_id, "upsert")
+        artifact = self._as_artifact(artifact_or_path, name, type)
+        if not artifact.is_draft():
+            raise ArtifactFinalizedError(f"{artifact.name} is already committed; upsert a new draft instead.")
+        validate.aliases(aliases)
+        collab.upsert(self._store, artifact, project=self.project, run_id=self.id, distributed_id=did,
+                      progress=progress)
+        return artifact
+
+    def finish_artifact(
+        self,
+        artifact_or_path: Artifact | str | os.PathLike[str],
+        name: str | None = None,
+        type: str | None = None,  # noqa: A002
+        aliases: Sequence[str] | None = None,
+        distributed_id: str | None = None,
+        *,
+        progress: Progress | None = None,
+    ) -> Artifact:
+        """Commit the collaborative version: every upserted part, plus this artifact's own files.
+
+        Two parts that give one path different content raise :class:`EntryConflictError` naming
+        it, and nothing is committed. The next upsert with the same id starts a new version.
+        """
+        did = self._distributed_id(distributed_id, "finish")
+        artifact = self._as_artifact(artifact_or_path, name, type)
+        if not artifact.is_draft():
+            raise ArtifactFinalizedError(f"{artifact.name} is already committed.")
+        if artifact._paths():
+            collab.upsert(self._store, artifact, project=self.project, run_id=self.id, distributed_id=did,
+                          progress=progress)
+        pending = validate.aliases(a for a in artifact.aliases if a != "latest")
+        record, _manifest, _created = collab.finish(
+            self._store, project=self.project, name=artifact.collection_name, distributed_id=did, run_id=self.id,
+            description=artifact.description, metadata=dict(artifact.metadata),
+            aliases=[*pending, *validate.aliases(aliases)], tags=validate.tags(artifact.tags),
+        )
+        artifact._attach(self._store, record)
         return artifact
 
     def _as_artifact(

@@ -95,6 +95,13 @@ class MetadataStore:
         with self.engine.connect() as conn, conn.begin():
             yield conn
 
+    def now(self) -> datetime:
+        return self._clock()
+
+    def write(self, fn: Callable[[Connection], T]) -> T:
+        """Run ``fn`` in one write transaction (retried on contention); for sibling modules."""
+        return self._write(fn)
+
     def _write(self, fn: Callable[[Connection], T]) -> T:
         """Run ``fn`` in one write transaction, retrying on lock contention and unique races."""
         delay = 0.005
@@ -189,51 +196,54 @@ class MetadataStore:
         created: the aliases move onto it and the log edge is still recorded for this run.
         """
         now = self._clock()
+        return self._write(lambda conn: self.commit_in(conn, new, now))
 
-        def tx(conn: Connection) -> tuple[VersionRecord, bool]:
-            coll = self._get_or_create_collection(conn, new.project, new.name, new.type, now)
-            existing = conn.execute(
-                sa.select(s.versions.c.id)
-                .where(
-                    s.versions.c.collection_id == coll.id,
-                    s.versions.c.digest == new.digest,
-                    s.versions.c.state == COMMITTED,
-                )
-                .order_by(s.versions.c.version_index.desc())
-                .limit(1)
-            ).first()
-            if existing is not None:
-                vid, created = existing[0], False
-                if new.tags:
-                    self._add_tags(conn, vid, new.tags)
-            else:
-                created = True
-                vid = uuid.uuid4().hex
-                top = conn.execute(
-                    sa.select(sa.func.max(s.versions.c.version_index)).where(
-                        s.versions.c.collection_id == coll.id
-                    )
-                ).scalar()
-                conn.execute(
-                    sa.insert(s.versions).values(
-                        id=vid, collection_id=coll.id, version_index=0 if top is None else top + 1,
-                        digest=new.digest, manifest_digest=new.manifest_digest, state=COMMITTED,
-                        description=new.description, metadata=new.metadata, size=new.size,
-                        file_count=new.file_count, run_id=new.run_id, distributed_id=new.distributed_id,
-                        created_at=now, updated_at=now,
-                    )
-                )
+    def commit_in(self, conn: Connection, new: NewVersion, now: datetime) -> tuple[VersionRecord, bool]:
+        """The body of :meth:`commit_version`, inside a write transaction the caller holds."""
+        coll = self._get_or_create_collection(conn, new.project, new.name, new.type, now)
+        existing = conn.execute(
+            sa.select(s.versions.c.id)
+            .where(
+                s.versions.c.collection_id == coll.id,
+                s.versions.c.digest == new.digest,
+                s.versions.c.state == COMMITTED,
+            )
+            .order_by(s.versions.c.version_index.desc())
+            .limit(1)
+        ).first()
+        if existing is not None:
+            vid, created = existing[0], False
+            if new.tags:
                 self._add_tags(conn, vid, new.tags)
-            self._move_aliases(conn, coll.id, vid, (*new.aliases, "latest"))
+        else:
+            created = True
+            vid = uuid.uuid4().hex
+            top = conn.execute(
+                sa.select(sa.func.max(s.versions.c.version_index)).where(s.versions.c.collection_id == coll.id)
+            ).scalar()
             conn.execute(
-                sa.insert(s.edges).values(
-                    run_id=new.run_id, version_id=vid, kind="logged", created=created, use_as=None,
-                    created_at=now,
+                sa.insert(s.versions).values(
+                    id=vid, collection_id=coll.id, version_index=0 if top is None else top + 1,
+                    digest=new.digest, manifest_digest=new.manifest_digest, state=COMMITTED,
+                    description=new.description, metadata=new.metadata, size=new.size,
+                    file_count=new.file_count, run_id=new.run_id, distributed_id=new.distributed_id,
+                    created_at=now, updated_at=now,
                 )
             )
-            return self._version(conn, vid), created
+            self._add_tags(conn, vid, new.tags)
+        self._move_aliases(conn, coll.id, vid, (*new.aliases, "latest"))
+        self.add_edge(conn, new.run_id, vid, kind="logged", created=created, now=now)
+        return self._version(conn, vid), created
 
-        return self._write(tx)
+    def add_edge(
+        self, conn: Connection, run_id: str, version_id: str, *, kind: str, created: bool, now: datetime,
+        use_as: str | None = None,
+    ) -> None:
+        conn.execute(
+            sa.insert(s.edges).values(
+                run_id=run_id, version_id=version_id, kind=kind, created=created, use_as=use_as, created_at=now
+            )
+        )
 
     def record_use(self, run_id: str, version_id: str, use_as: str | None = None) -> None:
         now = self._clock()

@@ -1,0 +1,89 @@
+"""Collaborative versions: many writers build one version (W&B's ``upsert_artifact`` /
+``finish_artifact``).
+
+Each writer stores its files and records a *part* (a patch manifest) in the open session of
+``(collection, distributed_id)``. ``finish`` merges every part, refuses a path that two parts
+give different content (naming it), and commits the merged version in the same transaction that
+closes the session; the next upsert with the same id starts a new version. Every contributing
+run is recorded as having logged the version.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from . import validate
+from .errors import EntryConflictError
+from .manifest import Manifest, ManifestEntry
+from .metadata import NewVersion, VersionRecord
+from .metadata.sessions import Session, SessionChanged, add_part, commit_session, open_session
+
+if TYPE_CHECKING:
+    from .artifact import Artifact
+    from .store import Progress, Store
+
+_MERGE_ATTEMPTS = 20
+
+
+def upsert(
+    store: Store, artifact: Artifact, *, project: str, run_id: str, distributed_id: str, progress: Progress | None
+) -> None:
+    """Store ``artifact``'s files and add them as one part of the open collaborative version."""
+    store.check_type(project, artifact.collection_name, artifact.type)
+    part = artifact._final_manifest(store, progress)
+    add_part(
+        store.metadata, project=project, name=artifact.collection_name, type_=artifact.type,
+        distributed_id=distributed_id, run_id=run_id, manifest_digest=store.blobs.put_bytes(part.to_json()),
+    )
+
+
+def merge(store: Store, session: Session) -> Manifest:
+    merged: dict[str, ManifestEntry] = {}
+    owner: dict[str, str] = {}
+    for part in session.parts:
+        manifest = Manifest.from_json(store.blobs.read_bytes(part.manifest_digest))
+        for path, entry in manifest.contents.items():
+            have = merged.get(path)
+            if have is not None and have.digest != entry.digest:
+                raise EntryConflictError(
+                    f"Conflict in collaborative version {session.project}/{session.name} "
+                    f"({session.distributed_id!r}): {path!r} was written with different content by runs "
+                    f"{owner[path]!r} and {part.run_id!r}; give each writer its own paths."
+                )
+            merged[path] = entry
+            owner.setdefault(path, part.run_id)
+    return Manifest.from_entries(merged[p] for p in sorted(merged))
+
+
+def finish(
+    store: Store,
+    *,
+    project: str,
+    name: str,
+    distributed_id: str,
+    run_id: str,
+    description: str | None,
+    metadata: dict[str, object],
+    aliases: list[str],
+    tags: list[str],
+) -> tuple[VersionRecord, Manifest, bool]:
+    """Merge every part of the open session and commit it as one version."""
+    for _ in range(_MERGE_ATTEMPTS):
+        session = open_session(store.metadata, project, validate.artifact_name(name), distributed_id)
+        manifest = merge(store, session)
+        new = NewVersion(
+            project=project, name=name, type=session.type, digest=manifest.digest(),
+            manifest_digest=store.blobs.put_bytes(manifest.to_json()), size=manifest.size,
+            file_count=len(manifest), run_id=run_id, description=description, metadata=dict(metadata),
+            aliases=tuple(aliases), tags=tuple(tags), distributed_id=distributed_id,
+        )
+        try:
+            record, created = commit_session(store.metadata, session, new)
+        except SessionChanged:
+            continue  # a late part arrived while merging: merge again, it must not be lost
+        store.lineage()
+        return record, manifest, created
+    raise EntryConflictError(
+        f"Collaborative version {project}/{name} ({distributed_id!r}) kept changing while it was being "
+        "finished; finish it once every writer is done."
+    )
