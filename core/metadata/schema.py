@@ -6,16 +6,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 
 JSONType = sa.JSON().with_variant(JSONB(), "postgresql")
-SCHEMA_VERSION = 1
 
 metadata = sa.MetaData()
-
-info = sa.Table(
-    "artiflow_info",
-    metadata,
-    sa.Column("key", sa.String(64), primary_key=True),
-    sa.Column("value", sa.String(256), nullable=False),
-)
 
 collections = sa.Table(
     "collections",

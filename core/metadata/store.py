@@ -24,6 +24,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from ..errors import ArtifactNotFoundError, StoreError, TypeCollisionError
 from . import schema as s
+from .migrate import ensure_schema
 from .records import CollectionRecord, EdgeRecord, NewVersion, RunRecord, VersionRecord
 
 log = logging.getLogger(__name__)
@@ -77,18 +78,7 @@ class MetadataStore:
     # -- transactions -------------------------------------------------------------------------
 
     def _create_schema(self) -> None:
-        def create(conn: Connection) -> None:
-            s.metadata.create_all(conn)
-            row = conn.execute(sa.select(s.info.c.value).where(s.info.c.key == "schema_version")).first()
-            if row is None:
-                conn.execute(sa.insert(s.info).values(key="schema_version", value=str(s.SCHEMA_VERSION)))
-            elif int(row[0]) > s.SCHEMA_VERSION:
-                raise StoreError(
-                    f"The store's schema version {row[0]} is newer than this artiflow understands "
-                    f"({s.SCHEMA_VERSION}); upgrade artiflow."
-                )
-
-        self._write(create)
+        self._write(ensure_schema)
 
     @contextmanager
     def _read(self) -> Iterator[Connection]:

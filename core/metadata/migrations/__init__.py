@@ -1,0 +1,1 @@
+"""Versioned schema migrations (Alembic). Applied by :func:`artiflow.metadata.migrate.ensure_schema`."""
