@@ -14,7 +14,7 @@ import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Protocol
+from typing import IO, Any, Protocol
 
 from .digests import b64_md5, b64_to_hex, copy_and_hash
 from .errors import DigestMismatchError, MissingDependencyError
@@ -41,15 +41,19 @@ class BlobStore(Protocol):
     def delete(self, digest: str) -> None: ...
 
 
-def open_blob_store(url: str) -> BlobStore:
-    """A blob store for ``url``: a local directory, ``file://`` URL or any fsspec URL."""
+def open_blob_store(url: str, options: dict[str, Any] | None = None) -> BlobStore:
+    """A blob store for ``url``: a local directory, ``file://`` URL or any fsspec URL.
+
+    ``options`` go to the fsspec filesystem (e.g. ``{"client_kwargs": {"endpoint_url": …}}`` for
+    an S3-compatible server).
+    """
     protocol = url.split("://", 1)[0] if "://" in url else "file"
     if protocol in ("file", "local"):
         return LocalBlobStore(url.split("://", 1)[-1] if "://" in url else url)
     try:
         import fsspec
 
-        fs, path = fsspec.core.url_to_fs(url)
+        fs, path = fsspec.core.url_to_fs(url, **(options or {}))
     except ImportError as exc:
         extra = _EXTRAS.get(protocol, protocol)
         raise MissingDependencyError(
@@ -65,13 +69,13 @@ class LocalBlobStore:
     def __init__(self, root: str | os.PathLike[str]) -> None:
         self.root = Path(root).expanduser().absolute()
         self.url = str(self.root)
-        self._tmp = self.root / "tmp"
+        self._tmp = os.path.join(self.url, "tmp")  # paths are plain strings: these run once per file
         self._made: set[str] = set()
         self._lock = threading.Lock()
         self._reflink_ok = True
 
     def path(self, digest: str) -> str:
-        return str(self.root / blob_key(digest))
+        return os.path.join(self.url, blob_key(digest))
 
     def has(self, digest: str) -> bool:
         return os.path.exists(self.path(digest))
@@ -83,8 +87,8 @@ class LocalBlobStore:
                 self._made.add(d)
 
     def _tmp_file(self) -> tuple[str, int]:
-        self._ensure_dir(str(self._tmp))
-        tmp = str(self._tmp / uuid.uuid4().hex)
+        self._ensure_dir(self._tmp)
+        tmp = os.path.join(self._tmp, uuid.uuid4().hex)
         return tmp, os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o444)
 
     def _publish(self, tmp: str, digest: str) -> None:

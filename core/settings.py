@@ -1,22 +1,31 @@
 """One settings model, read from ``ARTIFLOW_*`` environment variables; explicit arguments win.
 
-=========================  ===========================================  ==============================
-variable                   meaning                                      default
-=========================  ===========================================  ==============================
-``ARTIFLOW_HOME``          store root on the local disk                 ``~/.artiflow``
-``ARTIFLOW_PROJECT``       project used when none is given              ``uncategorized``
-``ARTIFLOW_DATABASE_URL``  SQLAlchemy URL of the metadata database      ``sqlite:///$ARTIFLOW_HOME/artiflow.db``
-``ARTIFLOW_STORAGE_URL``   fsspec URL where blobs and manifests live    ``$ARTIFLOW_HOME/objects``
-``ARTIFLOW_CACHE_DIR``     machine-local caches (file digests)          ``$ARTIFLOW_HOME/cache``
-``ARTIFLOW_ARTIFACT_DIR``  where ``download()`` puts files by default   ``./artifacts``
-=========================  ===========================================  ==============================
+- ``ARTIFLOW_HOME``: store root on the local disk (default ``~/.artiflow``)
+- ``ARTIFLOW_PROJECT``: project used when none is given (default ``uncategorized``)
+- ``ARTIFLOW_DATABASE_URL``: SQLAlchemy URL of the metadata database
+  (default ``sqlite:///$ARTIFLOW_HOME/artiflow.db``; ``postgresql+psycopg://…`` for teams)
+- ``ARTIFLOW_STORAGE_URL``: fsspec URL where blobs and manifests live (default ``$ARTIFLOW_HOME/objects``;
+  ``s3://bucket/prefix``, ``gs://…``)
+- ``ARTIFLOW_STORAGE_OPTIONS``: JSON options for that fsspec filesystem (default ``{}``)
+- ``ARTIFLOW_TRANSFER_WORKERS``: concurrent blob transfers (default 8)
+- ``ARTIFLOW_CACHE_DIR``: machine-local caches, file digests (default ``$ARTIFLOW_HOME/cache``)
+- ``ARTIFLOW_ARTIFACT_DIR``: where ``download()`` puts files by default (default ``./artifacts``)
+- ``ARTIFLOW_SQLITE_BUSY_TIMEOUT``: seconds a SQLite writer waits for the lock (default 60)
+- ``ARTIFLOW_OPENLINEAGE_TRANSPORT``: emit each run as OpenLineage events: ``none`` (default), ``console``
+  (logged at INFO), ``file`` (JSON lines) or ``http`` (needs ``artiflow[openlineage]``)
+- ``ARTIFLOW_OPENLINEAGE_URL`` / ``ARTIFLOW_OPENLINEAGE_ENDPOINT``: the HTTP consumer, e.g. Marquez at
+  ``http://localhost:5000`` (endpoint default ``api/v1/lineage``); ``ARTIFLOW_OPENLINEAGE_API_KEY`` sends a
+  bearer token; ``ARTIFLOW_OPENLINEAGE_TIMEOUT`` seconds per request (default 5)
+- ``ARTIFLOW_OPENLINEAGE_FILE``: where the file transport appends (default ``$ARTIFLOW_HOME/openlineage.jsonl``)
+- ``ARTIFLOW_OPENLINEAGE_NAMESPACE``: dataset namespace (default ``artiflow://`` + the database's location)
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -36,7 +45,15 @@ class Settings(BaseSettings):
     cache_dir: Path | None = None
     artifact_dir: Path = Path("artifacts")
     sqlite_busy_timeout: float = 60.0
+    storage_options: dict[str, Any] = Field(default_factory=dict)
     transfer_workers: int = 8
+    openlineage_transport: Literal["none", "console", "file", "http"] = "none"
+    openlineage_url: str | None = None
+    openlineage_endpoint: str = "api/v1/lineage"
+    openlineage_api_key: SecretStr | None = None
+    openlineage_timeout: float = 5.0
+    openlineage_file: Path | None = None
+    openlineage_namespace: str | None = None
 
     @property
     def database(self) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import stat
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
@@ -86,7 +87,7 @@ class Store:
         return cls(
             settings=settings,
             metadata=MetadataStore(settings.database, busy_timeout=settings.sqlite_busy_timeout),
-            blobs=open_blob_store(settings.storage),
+            blobs=open_blob_store(settings.storage, settings.storage_options),
             digest_cache=DigestCache(settings.cache),
         )
 
@@ -158,8 +159,18 @@ class Store:
             for i in items:
                 fn(i)
             return
+        # A task per batch of items, not per item: with small files the pool's own cost per task
+        # (a future, a lock, a queue hop) is as large as the work. Striped batches share out big
+        # and small files evenly, and four per worker keep every worker busy to the end.
+        n = min(len(items), workers * 4)
+        batches = [items[k::n] for k in range(n)]
+
+        def run(batch: list[int]) -> None:
+            for i in batch:
+                fn(i)
+
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="artiflow-io") as pool:
-            for fut in [pool.submit(fn, i) for i in items]:
+            for fut in [pool.submit(run, b) for b in batches]:
                 fut.result()
 
     def commit(
@@ -187,12 +198,12 @@ class Store:
                 tags=tuple(tags), distributed_id=distributed_id,
             )
         )
-        if created:
+        if record.manifest_digest == manifest_digest:  # new, or a dedup hit with the very same bytes
             self._remember(manifest_digest, manifest)
-        else:
+        if not created:
             log.info("%s already exists with the same content; no new version was created.", record.ref)
         self.lineage()
-        return CommitResult(record, self.manifest(record) if not created else manifest, created)
+        return CommitResult(record, self.manifest(record), created)
 
     def record_use(self, run_id: str, version: VersionRecord, use_as: str | None = None) -> None:
         self.metadata.record_use(run_id, version.id, use_as)
@@ -233,14 +244,15 @@ class Store:
     ) -> None:
         """Write entries under ``root``; files already there with the right digest are kept."""
         todo: list[tuple[ManifestEntry, str]] = []
-        made: set[str] = set()
+        parents: dict[str, str] = {}  # an entry's directory -> where it goes, checked and made
         for e in entries:
-            dest = validate.contained(root, e.path)
-            parent = os.path.dirname(dest)
-            if parent not in made:
+            rel = validate.entry_path(e.path)
+            head, _, name = rel.rpartition("/")
+            parent = parents.get(head)
+            if parent is None:  # contained() resolves symlinks, so once per directory, not per file
+                parent = parents[head] = os.path.dirname(validate.contained(root, rel))
                 os.makedirs(parent, exist_ok=True)
-                made.add(parent)
-            todo.append((e, dest))
+            todo.append((e, os.path.join(parent, name)))
         existing = self._known_digests([d for _, d in todo])
         pending = [i for i, (e, d) in enumerate(todo) if existing.get(d) != e.digest]
         total = sum(todo[i][0].size or 0 for i in pending)
@@ -256,8 +268,9 @@ class Store:
                     return
             else:
                 self.blobs.copy_to(e.digest, dest, hardlink=hardlink)
+            key = stat_key(os.stat(dest))
             with lock:
-                learned.append((stat_key(os.stat(dest)), e.digest))
+                learned.append((key, e.digest))
                 done += e.size or 0
                 if progress is not None:
                     progress(done, total)
@@ -273,7 +286,7 @@ class Store:
                 st = os.lstat(p)
             except FileNotFoundError:
                 continue
-            if not os.path.islink(p):
+            if not stat.S_ISLNK(st.st_mode):
                 keys[p] = stat_key(st)
         if not keys or self.digest_cache is None:
             return {}

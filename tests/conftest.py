@@ -1,14 +1,129 @@
-"""Shared fixtures: every test gets its own store home and working directory."""
+"""Shared fixtures: every test gets its own store home and working directory.
+
+The ``store`` and ``backend`` fixtures run a test on every backend: the embedded default (SQLite
++ local disk) and PostgreSQL + S3. The latter needs two servers, named by environment variables
+read once here (the per-test isolation below clears every ``ARTIFLOW_*`` variable):
+
+- ``ARTIFLOW_TEST_POSTGRES_URL``: a role that may CREATE DATABASE, e.g.
+  ``postgresql+psycopg://artiflow:artiflow@127.0.0.1:5432/postgres``
+- ``ARTIFLOW_TEST_S3_ENDPOINT``: an S3-compatible server, e.g. ``http://127.0.0.1:5555``
+  (``moto_server -H 127.0.0.1 -p 5555``)
+
+``.ci/run`` starts both; run by hand without them, those test variants are skipped.
+"""
 
 from __future__ import annotations
 
+import json
 import os
+import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 import artiflow
+
+POSTGRES_URL = os.environ.get("ARTIFLOW_TEST_POSTGRES_URL")
+S3_ENDPOINT = os.environ.get("ARTIFLOW_TEST_S3_ENDPOINT")
+S3_BUCKET = "artiflow-tests"
+SKIP_REMOTE = (
+    "PostgreSQL + S3 backend not configured: set ARTIFLOW_TEST_POSTGRES_URL (a role allowed to CREATE "
+    "DATABASE) and ARTIFLOW_TEST_S3_ENDPOINT (an S3-compatible server such as moto_server); .ci/run starts both."
+)
+
+
+@dataclass
+class Backend:
+    """Where a test's store lives; ``env`` configures a subprocess to open the same store."""
+
+    name: str
+    env: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def remote(self) -> bool:
+        return self.name != "local"
+
+    def open(self) -> artiflow.Store:
+        settings = artiflow.Settings(**_settings_from_env(self.env))
+        return artiflow.Store.open(settings)
+
+
+def _settings_from_env(env: dict[str, str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in env.items():
+        field_name = key.removeprefix("ARTIFLOW_").lower()
+        out[field_name] = json.loads(value) if field_name == "storage_options" else value
+    return out
+
+
+@pytest.fixture(scope="session")
+def _postgres_db() -> Iterator[str]:
+    """One database for the session, emptied before each test (much faster than one per test)."""
+    import sqlalchemy as sa
+
+    assert POSTGRES_URL is not None
+    admin = sa.create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    name = f"artiflow_t_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    url = admin.url.set(database=name).render_as_string(hide_password=False)
+    artiflow.metadata.MetadataStore(url).close()  # creates the schema once
+    yield url
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def _empty(url: str) -> None:
+    import sqlalchemy as sa
+
+    from artiflow.metadata import schema
+
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        tables = ", ".join(f'"{t.name}"' for t in schema.metadata.sorted_tables)
+        conn.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def _s3_bucket() -> str:
+    import s3fs
+
+    assert S3_ENDPOINT is not None
+    fs = s3fs.S3FileSystem(client_kwargs={"endpoint_url": S3_ENDPOINT})
+    if not fs.exists(S3_BUCKET):
+        fs.mkdir(S3_BUCKET)
+    return S3_BUCKET
+
+
+@pytest.fixture(params=["local", "postgres+s3"])
+def backend(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Backend]:
+    home = str(tmp_path / "home")
+    if request.param == "local":
+        yield Backend("local", {"ARTIFLOW_HOME": home})
+        return
+    if not (POSTGRES_URL and S3_ENDPOINT):
+        pytest.skip(SKIP_REMOTE)
+    for key, default in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing"),
+                         ("AWS_DEFAULT_REGION", "us-east-1")):
+        if not os.environ.get(key):
+            monkeypatch.setenv(key, default)
+    url = request.getfixturevalue("_postgres_db")
+    bucket = request.getfixturevalue("_s3_bucket")
+    _empty(url)
+    env = {
+        "ARTIFLOW_HOME": home,
+        "ARTIFLOW_DATABASE_URL": url,
+        "ARTIFLOW_STORAGE_URL": f"s3://{bucket}/{uuid.uuid4().hex}",
+        "ARTIFLOW_STORAGE_OPTIONS": json.dumps({"client_kwargs": {"endpoint_url": S3_ENDPOINT}}),
+    }
+    for key, value in env.items():  # so Api(), Store.open() and subprocesses all see this backend
+        monkeypatch.setenv(key, value)
+    yield Backend("postgres+s3", env)
 
 
 @pytest.fixture(autouse=True)
@@ -24,7 +139,16 @@ def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[artiflow.Store]:
+def store(backend: Backend) -> Iterator[artiflow.Store]:
+    """A fresh store on each backend (see the module docstring)."""
+    s = backend.open()
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def local_store(tmp_path: Path) -> Iterator[artiflow.Store]:
+    """A fresh embedded store, for tests about the local disk or SQLite themselves."""
     s = artiflow.Store.open(home=tmp_path / "home")
     yield s
     s.close()
@@ -48,3 +172,21 @@ def make_tree(tmp_path: Path) -> Callable[..., Path]:
         return base
 
     return make
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "local_only: the test inspects the embedded store's own files (SQLite, local blobs)"
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked ``local_only`` run on the embedded backend only (not collected for the others)."""
+    keep, drop = [], []
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        remote = callspec is not None and callspec.params.get("backend") == "postgres+s3"
+        (drop if remote and item.get_closest_marker("local_only") else keep).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep

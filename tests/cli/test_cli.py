@@ -260,6 +260,7 @@ def test_verify_directory_against_the_manifest(cats: Path, tmp_path: Path) -> No
     fails(cli("verify", "cats", tmp_path / "absent"), "absent is not a directory")
 
 
+@pytest.mark.local_only
 def test_verify_store_reports_corrupt_and_missing_blobs(cats: Path, store: artiflow.Store) -> None:
     ok(cli("put", cats, "--name", "cats"))
     assert "OK: 2 stored files of uncategorized/cats:v0 match" in ok(cli("verify", "cats")).stdout

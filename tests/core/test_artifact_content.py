@@ -73,6 +73,7 @@ def test_add_file_refuses_missing_files_and_directories(make_tree) -> None:
     assert art.files() == []
 
 
+@pytest.mark.local_only
 def test_files_are_copied_into_the_store_at_log_time(store, make_tree) -> None:
     root = make_tree({"a.txt": "hello\n"})
     art = Artifact("d", "dataset")

@@ -94,6 +94,7 @@ def test_download_reports_progress(logged: Artifact, tmp_path: Path) -> None:
     assert [d for d, _ in seen] == sorted(d for d, _ in seen)
 
 
+@pytest.mark.local_only
 def test_download_hardlink_shares_the_store_blob(logged: Artifact, store, tmp_path: Path) -> None:
     out = Path(logged.download(tmp_path / "o", hardlink=True))
     blob = Path(store.settings.storage) / blob_key(HELLO)
@@ -165,6 +166,7 @@ def test_verify_is_a_value_error(logged: Artifact, tmp_path: Path) -> None:
         logged.verify(out)
 
 
+@pytest.mark.local_only
 def test_corrupted_blob_is_caught(logged: Artifact, store, tmp_path: Path) -> None:
     blob = Path(store.settings.storage) / blob_key(WORLD)
     assert blob.read_bytes() == b"world\n"

@@ -169,6 +169,7 @@ WORKED_EXAMPLE = {
 }
 
 
+@pytest.mark.local_only
 def test_worked_example_with_an_unchecksummed_https_reference(store, make_tree, fresh_api) -> None:
     # add_dir("data") as W&B would; the https reference (checksum=False: digest = the URI) is
     # built by hand, since add_reference tracks only file:// so far.
@@ -355,6 +356,7 @@ def test_new_draft_objects_are_readable_before_logging(store, make_tree) -> None
     assert (draft.version, draft.get("cfg")) == ("v1", {"lr": 0.2})
 
 
+@pytest.mark.local_only
 def test_new_draft_into_another_store(store, make_tree, tmp_path: Path) -> None:
     v0 = log(store, draft_with(make_tree, {"a.txt": "hello\n"}))
     other = artiflow.Store.open(home=tmp_path / "other-home")

@@ -218,6 +218,7 @@ def test_killed_child_retries_in_a_new_process(tmp_path: Path, make_tree: MakeTr
         store.close()
 
 
+@pytest.mark.local_only
 def test_blob_hash_check_catches_corruption(store: Store, make_tree: MakeTree) -> None:
     """The re-hash helper above is not vacuous: a corrupted blob is reported."""
     with artiflow.init(project="p", store=store) as run:

@@ -114,6 +114,7 @@ def test_entries_are_immutable() -> None:
         e.digest = EMPTY  # type: ignore[misc]
 
 
+@pytest.mark.local_only
 def test_the_stored_manifest_blob_is_the_wandb_json(store, make_tree) -> None:
     data = make_tree({"a.txt": "hello\n", "sub/empty.bin": b""})
     with artiflow.init(project="p", store=store) as run:

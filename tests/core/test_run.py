@@ -256,6 +256,7 @@ def test_relogging_a_logged_artifact_is_a_dedup_hit(store: Store, make_tree: Mak
     assert sorted(again.aliases) == ["back", "latest"]
 
 
+@pytest.mark.local_only
 def test_logging_an_artifact_of_another_store_is_refused(
     store: Store, make_tree: MakeTree, tmp_path: Path
 ) -> None:
@@ -301,6 +302,7 @@ def test_artifacts_from_another_store_object_on_the_same_home(
         api.store.close()
 
 
+@pytest.mark.local_only
 def test_using_an_artifact_of_another_store_is_refused(
     store: Store, make_tree: MakeTree, tmp_path: Path
 ) -> None:
