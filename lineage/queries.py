@@ -154,7 +154,9 @@ def path(g: LineageGraph, source: str, target: str) -> list[str]:
 def collisions(g: LineageGraph, project: str | None = None) -> dict[tuple[str, str], list[str]]:
     """Names used with more than one type, per project: ``{(project, name): [types…]}``.
 
-    artiflow refuses such names when logging; this finds them in stores migrated from elsewhere.
+    Names are compared case-insensitively (the key holds the lower-cased name). artiflow refuses
+    an exact-name clash when logging, so in a store it wrote this finds the confusing near-misses
+    (``Cats`` as a model beside ``cats`` as a dataset); in a store assembled from elsewhere, any.
     """
     if g.source is not None:
         return g.source.collisions(project)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -111,7 +112,7 @@ def commit_session(md: MetadataStore, session: Session, new: NewVersion) -> tupl
     return md.write(tx)
 
 
-def _open_row(conn: Connection, project: str, name: str, distributed_id: str) -> sa.Row[tuple[str, str]] | None:
+def _open_row(conn: Connection, project: str, name: str, distributed_id: str) -> sa.Row[Any] | None:
     u = s.upload_sessions
     return conn.execute(
         sa.select(u.c.id, u.c.type).where(
