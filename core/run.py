@@ -24,7 +24,7 @@ from typing import Any, cast
 
 from artiflow.lineage import LineageResult, downstream, upstream
 
-from . import collab, validate
+from . import collab, openlineage, validate
 from .artifact import Artifact
 from .errors import ArtifactFinalizedError, ArtiflowError, DistributedIdError, InvalidNameError, TypeMismatchError
 from .metadata import RunRecord
@@ -92,7 +92,9 @@ def init(
         run_id=run_id, project=project, name=name or run_id, group=group, job_type=job_type,
         config=dict(config or {}),
     )
-    return Run(store, record, dir=os.fspath(dir) if dir is not None else None)
+    run = Run(store, record, dir=os.fspath(dir) if dir is not None else None)
+    openlineage.on_start(run)
+    return run
 
 
 class Run:
@@ -102,6 +104,7 @@ class Run:
         self._store = store
         self._record = record
         self.dir = dir
+        self._error: BaseException | None = None
 
     @classmethod
     def _attach(cls, store: Store, run_id: str) -> Run:
@@ -165,6 +168,8 @@ class Run:
         """Mark the run finished (``exit_code`` 0 or None) or failed (anything else)."""
         state = "finished" if not exit_code else "failed"
         self._record = self._store.metadata.finish_run(self.id, state=state, exit_code=exit_code)
+        openlineage.on_finish(self, self._error)
+        self._error = None  # do not keep the block's traceback (and its frames) alive
 
     def __enter__(self) -> Run:
         return self
@@ -172,6 +177,7 @@ class Run:
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
+        self._error = exc
         self.finish(exit_code=1 if exc_type is not None else 0)
 
     # -- logging -------------------------------------------------------------------------------
