@@ -39,6 +39,9 @@ class BlobStore(Protocol):
     def copy_to(self, digest: str, dest: str, *, hardlink: bool = False) -> None: ...
     def keys(self) -> Iterator[str]: ...
     def delete(self, digest: str) -> None: ...
+    def key_info(self, key: str) -> tuple[int, float]: ...
+    def delete_key(self, key: str) -> None: ...
+    def temp_keys(self) -> Iterator[str]: ...
 
 
 def open_blob_store(url: str, options: dict[str, Any] | None = None) -> BlobStore:
@@ -171,60 +174,125 @@ class LocalBlobStore:
     def delete(self, digest: str) -> None:
         _unlink_quietly(self.path(digest))
 
+    def key_info(self, key: str) -> tuple[int, float]:
+        """``(size, modification time)`` of a stored key."""
+        st = os.stat(os.path.join(self.root, key))
+        return st.st_size, st.st_mtime
+
+    def delete_key(self, key: str) -> None:
+        _unlink_quietly(os.path.join(self.root, key))
+
+    def temp_keys(self) -> Iterator[str]:
+        """Temporary files of writes in flight, or of writers that crashed."""
+        if os.path.isdir(self._tmp):
+            for name in sorted(os.listdir(self._tmp)):
+                yield f"tmp/{name}"
+
+
+# Object stores publish a PUT (or a completed multipart upload) atomically: a crashed upload
+# never leaves a visible object, so blobs can go straight to their content address.
+_ATOMIC_PUT = {"s3", "s3a", "gs", "gcs", "az", "abfs", "abfss", "memory"}
+
 
 class FsspecBlobStore:
-    """Blobs on any fsspec filesystem (S3, GCS, memory…), written to a temp key then moved."""
+    """Blobs on any fsspec filesystem (S3, GCS, Azure, memory…).
 
-    def __init__(self, url: str, fs: object, path: str) -> None:
+    On object stores a blob is hashed first, then uploaded straight to its content address,
+    only if it is not there already (an atomic PUT: nothing partial is ever visible). Elsewhere
+    it is written under a temporary key and moved into place.
+    """
+
+    def __init__(self, url: str, fs: Any, path: str) -> None:
         self.url = url
         self.fs = fs
         self.base = path.rstrip("/")
+        protocols = fs.protocol if isinstance(fs.protocol, (tuple, list)) else (fs.protocol,)
+        self._atomic = bool(set(protocols) & _ATOMIC_PUT)
 
     def _key(self, digest: str) -> str:
         return f"{self.base}/{blob_key(digest)}"
 
     def has(self, digest: str) -> bool:
-        return bool(self.fs.exists(self._key(digest)))  # type: ignore[attr-defined]
+        return bool(self.fs.exists(self._key(digest)))
 
     def put_file(self, src: str, expected: str | None = None) -> tuple[str, int]:
+        if not self._atomic:
+            return self._put_via_temp(src, expected)
+        before = os.stat(src)
+        with open(src, "rb") as fin:
+            digest, size = copy_and_hash(fin)
+        if expected is not None and digest != expected:
+            raise DigestMismatchError(f"{src} hashed to {digest}, expected {expected}.")
+        if self.has(digest):  # blob-level dedup: another version (or machine) stored it already
+            return digest, size
+        key = self._key(digest)
+        self.fs.put_file(src, key)
+        after = os.stat(src)
+        if (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns):
+            self.fs.rm(key)  # what was uploaded may not be what was hashed
+            raise DigestMismatchError(f"{src} changed while it was being stored; log again.")
+        return digest, size
+
+    def _put_via_temp(self, src: str, expected: str | None) -> tuple[str, int]:
         tmp = f"{self.base}/tmp/{uuid.uuid4().hex}"
-        with open(src, "rb") as fin, self.fs.open(tmp, "wb") as fout:  # type: ignore[attr-defined]
+        with open(src, "rb") as fin, self.fs.open(tmp, "wb") as fout:
             digest, size = copy_and_hash(fin, fout)
         if expected is not None and digest != expected:
-            self.fs.rm(tmp)  # type: ignore[attr-defined]
+            self.fs.rm(tmp)
             raise DigestMismatchError(f"{src} hashed to {digest}, expected {expected}.")
-        self.fs.mv(tmp, self._key(digest))  # type: ignore[attr-defined]
+        self.fs.mv(tmp, self._key(digest))
         return digest, size
 
     def put_bytes(self, data: bytes) -> str:
         digest = b64_md5(data)
-        if not self.has(digest):
+        if self.has(digest):
+            return digest
+        if self._atomic:
+            self.fs.pipe_file(self._key(digest), data)
+        else:
             tmp = f"{self.base}/tmp/{uuid.uuid4().hex}"
-            self.fs.pipe_file(tmp, data)  # type: ignore[attr-defined]
-            self.fs.mv(tmp, self._key(digest))  # type: ignore[attr-defined]
+            self.fs.pipe_file(tmp, data)
+            self.fs.mv(tmp, self._key(digest))
         return digest
 
     def read_bytes(self, digest: str) -> bytes:
-        return bytes(self.fs.cat_file(self._key(digest)))  # type: ignore[attr-defined]
+        return bytes(self.fs.cat_file(self._key(digest)))
 
     def open(self, digest: str) -> IO[bytes]:
-        return self.fs.open(self._key(digest), "rb")  # type: ignore[attr-defined,no-any-return]
+        return self.fs.open(self._key(digest), "rb")
 
     def copy_to(self, digest: str, dest: str, *, hardlink: bool = False) -> None:
         tmp = f"{dest}.artiflow-{uuid.uuid4().hex[:8]}.tmp"
         try:
-            self.fs.get_file(self._key(digest), tmp)  # type: ignore[attr-defined]
+            self.fs.get_file(self._key(digest), tmp)
             os.replace(tmp, dest)
         except BaseException:
             _unlink_quietly(tmp)
             raise
 
     def keys(self) -> Iterator[str]:
-        for p in self.fs.find(f"{self.base}/md5"):  # type: ignore[attr-defined]
+        for p in self.fs.find(f"{self.base}/md5"):
             yield p[len(self.base) + 1 :]
 
     def delete(self, digest: str) -> None:
-        self.fs.rm(self._key(digest))  # type: ignore[attr-defined]
+        self.fs.rm(self._key(digest))
+
+    def key_info(self, key: str) -> tuple[int, float]:
+        info = self.fs.info(f"{self.base}/{key}")
+        modified = info.get("LastModified") or info.get("mtime") or info.get("created") or 0
+        stamp = modified.timestamp() if hasattr(modified, "timestamp") else float(modified)
+        return int(info.get("size") or 0), stamp
+
+    def delete_key(self, key: str) -> None:
+        self.fs.rm(f"{self.base}/{key}")
+
+    def temp_keys(self) -> Iterator[str]:
+        try:
+            found = self.fs.find(f"{self.base}/tmp")
+        except FileNotFoundError:
+            return
+        for p in found:
+            yield p[len(self.base) + 1 :]
 
 
 def _unlink_quietly(path: str) -> None:

@@ -1,4 +1,4 @@
-"""The ``artiflow`` command: put, get, ls, show and verify artifacts, like ``wandb artifact``.
+"""The ``artiflow`` command: put, get, ls, show and verify artifacts, like ``wandb artifact``; and lineage.
 
 >>> from typer.testing import CliRunner                       # doctest: +SKIP
 >>> CliRunner().invoke(app, ["put", "data/", "--name", "cats"]).stdout    # doctest: +SKIP
@@ -14,7 +14,9 @@ import typer
 
 from .. import __version__
 from .browse import ls, show
+from .gc import gc
 from .context import CliState, make_console
+from .lineage import lineage
 from .transfer import get, put
 from .verify import verify
 
@@ -54,6 +56,8 @@ app.command("get")(get)
 app.command("ls")(ls)
 app.command("show")(show)
 app.command("verify")(verify)
+app.command("lineage")(lineage)
+app.command("gc")(gc)
 
 
 def main() -> None:

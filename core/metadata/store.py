@@ -251,8 +251,12 @@ class MetadataStore:
     def _get_or_create_collection(
         self, conn: Connection, project: str, name: str, type_: str, now: datetime
     ) -> CollectionRecord:
+        # FOR UPDATE (PostgreSQL; SQLite already holds its write lock) serializes the writers of one
+        # collection, so version numbers and alias moves never race within it.
         row = conn.execute(
-            sa.select(s.collections).where(s.collections.c.project == project, s.collections.c.name == name)
+            sa.select(s.collections)
+            .where(s.collections.c.project == project, s.collections.c.name == name)
+            .with_for_update()
         ).mappings().first()
         if row is None:
             conn.execute(
@@ -457,6 +461,20 @@ class MetadataStore:
         with self._read() as conn:
             return set(conn.execute(sa.select(s.versions.c.manifest_digest)).scalars())
 
+    def live_manifest_digests(self) -> set[str]:
+        """Manifests whose blobs must be kept: committed versions and parts of open sessions."""
+        u, p = s.upload_sessions, s.session_parts
+        with self._read() as conn:
+            live = set(
+                conn.execute(sa.select(s.versions.c.manifest_digest).where(s.versions.c.state == COMMITTED)).scalars()
+            )
+            live |= set(
+                conn.execute(
+                    sa.select(p.c.manifest_digest).join(u, u.c.id == p.c.session_id).where(u.c.is_open == 1)
+                ).scalars()
+            )
+        return live
+
 
 def _chunks(items: list[str], n: int) -> Iterator[list[str]]:
     for i in range(0, len(items), n):
@@ -478,6 +496,7 @@ def _sqlite_setup(engine: Engine) -> None:
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA mmap_size=1073741824")
         cur.close()
 
     @event.listens_for(engine, "begin")

@@ -1,0 +1,41 @@
+"""``artiflow gc``: list (``--dry-run``) or remove blobs that no live version references."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from ..gc import DEFAULT_GRACE_SECONDS, collect_garbage
+from .context import cli_state, report_errors
+from .render import human_size
+
+
+@report_errors
+def gc(
+    ctx: typer.Context,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Only list what would be removed.")] = False,
+    grace: Annotated[
+        float,
+        typer.Option("--grace", help="Keep unreferenced blobs younger than this many seconds (commits in flight)."),
+    ] = DEFAULT_GRACE_SECONDS,
+) -> None:
+    """Find blobs that no committed version (or open collaborative version) references, and remove them.
+
+    Such blobs come from commits that never happened (a crash between upload and commit) and from
+    deleted versions. Nothing a live version needs is ever touched.
+    """
+    state = cli_state(ctx)
+    with state.store() as store:
+        report = collect_garbage(store, dry_run=dry_run, grace_seconds=grace)
+    verb = "would remove" if dry_run else "removed"
+    for key in report.orphans:
+        state.out.print(f"orphan  {key}")
+    for key in report.temp:
+        state.out.print(f"temp    {key}")
+    state.out.print(
+        f"{report.live} live blobs; {verb} {len(report.orphans)} orphaned blobs "
+        f"({human_size(report.orphan_bytes)}) and {len(report.temp)} stale temp files"
+        + (f"; {len(report.young)} recent unreferenced blobs kept (younger than --grace)" if report.young else "")
+        + "."
+    )
