@@ -104,6 +104,7 @@ def timed(side: Side) -> float:
         side.setup()
     os.sync()
     gc.collect()
+    gc.freeze()  # what survives is not garbage: later collections (and this one, next time) skip it
     start = time.perf_counter()
     side.run()
     return time.perf_counter() - start
@@ -247,7 +248,6 @@ class Bench:
         return self.work / f"{kind}-{uuid.uuid4().hex[:8]}"
 
     def prepare(self) -> None:
-        rm(self.work)
         make_tree(self.tree, self.sizes)
         make_file(self.big, self.sizes.big_file)
 
@@ -279,113 +279,115 @@ class Bench:
         if not self.wanted(name) and not any(self.wanted(n) for n in needed_later):
             return
         warm(src)
-        scratch = Scratch()
-
-        def fresh_store() -> None:
-            scratch.clear()  # the previous sample's store: its memory is freed just before, each time
-            scratch.open_store(self.scratch("store"))
+        out = Outputs(self, recycle=src.is_file())
 
         def log() -> None:
-            art = self._log(scratch.store, art_name, src)
+            art = self._log(out.store, art_name, src)
             assert art.version == "v0", art.version
 
         repeat = self.sizes.repeat if self.wanted(name) else 1
+        sides = {
+            "md5": Side(lambda: md5_any(src)),
+            SUBJECT: Side(log, lambda: out.open_store(out.new("store"))),  # an empty store each time
+        }
         with PeakRss() as rss:
-            sub, base = measure({"md5": Side(lambda: md5_any(src)), SUBJECT: Side(log, fresh_store)}, repeat)
-        self.homes[art_name] = scratch.keep_store()
+            sub, base = measure(sides, repeat)
+        out.close()
+        self.homes[art_name] = out.last
         if self.wanted(name):
             self.results.append(Result(name, f"first log of {what}", sub, base, rss.mib, rss.scoped))
 
     def relog(self) -> None:
         home = self.homes["dir"]
         warm(self.tree)
-        scratch = Scratch()
-
-        def reopen() -> None:  # a new Store, as a new process would have; the digest cache is on disk
-            scratch.clear()
-            scratch.open_store(home)
+        out = Outputs(self, recycle=False)
 
         def log() -> None:
-            art = self._log(scratch.store, "dir", self.tree)
+            art = self._log(out.store, "dir", self.tree)
             assert art.version == "v0", f"an unchanged re-log must dedupe, got {art.version}"
 
+        sides = {
+            "md5": Side(lambda: md5_tree(self.tree)),
+            SUBJECT: Side(log, lambda: out.open_store(home)),  # a new Store, as in a new process; same disk cache
+        }
         with PeakRss() as rss:
-            sub, base = measure({"md5": Side(lambda: md5_tree(self.tree)), SUBJECT: Side(log, reopen)},
-                                self.sizes.repeat)
-        scratch.keep_store()
+            sub, base = measure(sides, self.sizes.repeat)
+        out.close()
         self.results.append(Result("relog_dir", "unchanged re-log of the directory", sub, base, rss.mib, rss.scoped))
 
     def download(self, name: str, art_name: str, src: Path) -> None:
         home = self.homes[art_name]
         warm(src)
         warm(home / "objects")  # the blobs are artiflow's source, as ``src`` is cp's
-        scratch = Scratch()
-
-        def before_cp() -> None:
-            scratch.clear()  # the other side's output: each copy starts right after a delete
-            scratch.dest = self.scratch("dest")
-
-        def before_download() -> None:
-            before_cp()
-            scratch.open_store(home)  # a cold Store: no manifest cached in memory
+        out = Outputs(self, recycle=src.is_file())
 
         def download() -> None:
-            art = artiflow.Api(store=scratch.store).artifact(f"{PROJECT}/{art_name}:latest")
-            art.download(scratch.dest)
+            art = artiflow.Api(store=out.store).artifact(f"{PROJECT}/{art_name}:latest")
+            art.download(out.last)
+
+        def new_dest() -> None:
+            out.new("dest")
+
+        def before_download() -> None:
+            new_dest()
+            out.open_store(home)  # a cold Store: no manifest cached in memory
 
         sides = {
             "md5": Side(lambda: md5_any(src)),
-            "cp -r": Side(lambda: cp_r(src, scratch.dest), before_cp),
+            "cp -r": Side(lambda: cp_r(src, out.last), new_dest),
             SUBJECT: Side(download, before_download),
         }
         with PeakRss() as rss:
             sub, base = measure(sides, self.sizes.repeat)
-        scratch.clear()
+        out.close()
         what = "directory" if src.is_dir() else "large file"
         self.results.append(Result(name, f"download of the {what} into a fresh dir", sub, base, rss.mib, rss.scoped))
 
 
-class Scratch:
-    """What one sample leaves behind (an open store, a destination), removed before the next.
+class Outputs:
+    """Where one scenario's samples write (a new path each time), and when old outputs go.
 
-    Deleting right before a sample rather than after it matters on VMs that hand free memory
-    back to the host: a copy into pages freed a moment ago is far faster than into pages the
-    host must fault in again, so every writing sample starts just after a delete.
+    - Many small files (``recycle=False``): nothing is deleted while the scenario runs. On ext4
+      without a journal, creating a file soon after many were deleted scans past every recently
+      freed inode, so whichever side ran after a clean-up would pay for it.
+    - One large file (``recycle=True``): the previous sample's output is deleted just before
+      the next sample writes, so its page cache is reused, as on a machine whose memory is full
+      of cache. Writing into never-used memory instead costs seconds per GiB on VMs that hand
+      free memory back to the host, which would swamp the comparison.
+
+    Everything is deleted with the scratch directory at the end of the run.
     """
 
-    def __init__(self) -> None:
-        self._store: artiflow.Store | None = None
-        self.home: Path | None = None
-        self.dest: Path | None = None
-        self._owned_home = False
+    def __init__(self, bench: Bench, *, recycle: bool) -> None:
+        self._bench = bench
+        self._recycle = recycle
+        self._paths: list[Path] = []
+        self._stores: list[artiflow.Store] = []
+
+    def new(self, kind: str) -> Path:
+        if self._recycle:
+            self.close()
+            for old in self._paths:
+                rm(old)
+            self._paths.clear()
+        self._paths.append(self._bench.scratch(kind))
+        return self._paths[-1]
+
+    @property
+    def last(self) -> Path:
+        return self._paths[-1]
+
+    def open_store(self, home: Path) -> None:
+        self._stores.append(artiflow.Store.open(home=home))
 
     @property
     def store(self) -> artiflow.Store:
-        assert self._store is not None
-        return self._store
+        return self._stores[-1]
 
-    def open_store(self, home: Path) -> None:
-        self._owned_home = self._owned_home or not home.exists()
-        self.home = home
-        self._store = artiflow.Store.open(home=home)
-
-    def keep_store(self) -> Path:
-        """Close the store but keep its files; return its home."""
-        assert self.home is not None
-        home, self._owned_home = self.home, False
-        self.clear()
-        return home
-
-    def clear(self) -> None:
-        if self._store is not None:
-            self._store.close()
-            self._store = None
-        if self.home is not None and self._owned_home:
-            rm(self.home)
-        self.home, self._owned_home = None, False
-        if self.dest is not None:
-            rm(self.dest)
-            self.dest = None
+    def close(self) -> None:
+        for store in self._stores:
+            store.close()
+        self._stores.clear()
 
 
 # -- reporting --------------------------------------------------------------------------------

@@ -224,9 +224,12 @@ class Artifact:
     def _paths(self) -> set[str]:
         return set(self._entries) | set(self._staged)
 
+    def _has(self, path: str) -> bool:
+        return path in self._entries or path in self._staged  # not _paths(): add_dir calls this per file
+
     def _put_staged(self, staged: StagedFile, *, overwrite: bool) -> None:
         path = staged.path
-        if path in self._paths() and not overwrite:
+        if self._has(path) and not overwrite:
             if self._resolved_entry(path).digest != md5_file(staged.local_path):
                 raise EntryConflictError(
                     f"Cannot add the same path twice: {path!r}; pass overwrite=True to replace it."
@@ -282,10 +285,11 @@ class Artifact:
         found: list[StagedFile] = []
         for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
             dirnames.sort()
+            rel_dir = os.path.relpath(dirpath, root).replace(os.sep, "/")  # once per directory, not per file
+            base = "/".join(p for p in (prefix, rel_dir) if p and p != ".")
             for fn in sorted(filenames):
-                full = os.path.join(dirpath, fn)
-                rel = os.path.relpath(full, root).replace(os.sep, "/")
-                found.append(StagedFile.of(validate.entry_path(f"{prefix}/{rel}" if prefix else rel), full))
+                rel = f"{base}/{fn}" if base else fn
+                found.append(StagedFile.of(validate.entry_path(rel), os.path.join(dirpath, fn)))
         # All or nothing: a conflict found halfway must not leave the draft half-changed.
         saved = (dict(self._entries), dict(self._staged))
         try:
@@ -319,12 +323,28 @@ class Artifact:
         name: str | None = None,
         checksum: bool = True,
         max_objects: int | None = None,
+        *,
+        storage_options: dict[str, Any] | None = None,
     ) -> list[ArtifactEntry]:
-        """Track data outside the store by URI (``file://`` for now), without copying it."""
+        """Track data outside the store by URI, without copying it; return the entries added.
+
+        ``file://``, ``s3://``, ``gs://``, ``http://`` and ``https://`` are tracked as in W&B: a
+        checksum (ETag or MD5) and, for versioned buckets, the object version; a directory or
+        bucket prefix expands to up to ``max_objects`` entries. ``checksum=False`` records the URI
+        only, so ``download()`` can then check nothing. ``storage_options`` are fsspec options for
+        ``s3://``/``gs://`` (endpoint, credentials); by default the settings' ``storage_options``
+        when the store is on the same scheme, else the environment (``AWS_ENDPOINT_URL``…).
+
+        >>> art.add_reference("s3://my-bucket/images", name="images")   # doctest: +SKIP
+        [ArtifactEntry('images/cat.png', ...), ArtifactEntry('images/dog.png', ...)]
+        """
         self._draft()
         added = []
-        for entry in reference_entries(uri, name, checksum=checksum, max_objects=max_objects):
-            if entry.path in self._paths() and self._resolved_entry(entry.path).digest != entry.digest:
+        found = reference_entries(
+            uri, name, checksum=checksum, max_objects=max_objects, storage_options=storage_options
+        )
+        for entry in found:
+            if self._has(entry.path) and self._resolved_entry(entry.path).digest != entry.digest:
                 raise EntryConflictError(f"Cannot add the same path twice: {entry.path!r}.")
             self._staged.pop(entry.path, None)
             self._entries[entry.path] = entry
@@ -470,11 +490,10 @@ class Artifact:
         assert self._store is not None
         dest = os.path.abspath(root) if root is not None else self._default_root()
         os.makedirs(dest, exist_ok=True)
-        self._store.materialize(
+        return self._store.materialize(
             entries, dest, allow_missing_references=allow_missing_references, hardlink=hardlink,
             progress=progress,
         )
-        return [validate.contained(dest, e.path) for e in entries]
 
     def download(
         self,
@@ -575,7 +594,9 @@ class Artifact:
         """Soft-delete this version; refused while it holds user aliases unless ``delete_aliases``."""
         rec = self._logged("delete")
         assert self._store is not None
-        self._set_record(self._store.metadata.delete_version(rec.id, delete_aliases=delete_aliases))
+        deleted = self._store.metadata.delete_version(rec.id, delete_aliases=delete_aliases)
+        self._set_record(deleted)
+        self._store.lineage().set_state(deleted.id, deleted.state)
 
     def new_draft(self) -> Artifact:
         """A draft of the next version, starting from this version's files."""

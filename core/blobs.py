@@ -20,6 +20,7 @@ from .digests import b64_md5, b64_to_hex, copy_and_hash
 from .errors import DigestMismatchError, MissingDependencyError
 
 _FICLONE = 0x40049409  # linux/fs.h: share extents (reflink) instead of copying bytes
+_SENDFILE_MAX = 1 << 30  # bytes per sendfile call; Linux caps one call just under 2 GiB anyway
 _EXTRAS = {"s3": "s3", "s3a": "s3", "gs": "gcs", "gcs": "gcs", "az": "azure", "abfs": "azure"}
 
 
@@ -136,32 +137,33 @@ class LocalBlobStore:
         return open(self.path(digest), "rb")
 
     def copy_to(self, digest: str, dest: str, *, hardlink: bool = False) -> None:
-        """Materialise a blob at ``dest`` atomically: reflink where possible, else a plain copy."""
+        """Materialise a blob at ``dest`` atomically: reflink where possible, else a kernel copy."""
         src = self.path(digest)
         tmp = f"{dest}.artiflow-{uuid.uuid4().hex[:8]}.tmp"
         try:
             if hardlink:
                 os.link(src, tmp)
-            elif not self._reflink(src, tmp):
-                shutil.copyfile(src, tmp)
-                os.chmod(tmp, 0o644)
+            else:
+                with open(src, "rb") as fin, open(tmp, "wb") as fout:
+                    if not self._reflink(fin, fout):
+                        _copy_data(fin, fout)
+                        os.fchmod(fout.fileno(), 0o644)
             os.replace(tmp, dest)
         except BaseException:
             _unlink_quietly(tmp)
             raise
 
-    def _reflink(self, src: str, dst: str) -> bool:
+    def _reflink(self, fin: IO[bytes], fout: IO[bytes]) -> bool:
         if not self._reflink_ok:
             return False
-        with open(src, "rb") as fin, open(dst, "wb") as fout:
-            try:
-                fcntl.ioctl(fout.fileno(), _FICLONE, fin.fileno())
-                return True
-            except OSError as exc:
-                if exc.errno in (errno.EOPNOTSUPP, errno.ENOTTY, errno.EINVAL, errno.EXDEV, errno.ENOSYS):
-                    self._reflink_ok = exc.errno == errno.EXDEV  # another device may still work
-                    return False
-                raise
+        try:
+            fcntl.ioctl(fout.fileno(), _FICLONE, fin.fileno())
+            return True
+        except OSError as exc:
+            if exc.errno in (errno.EOPNOTSUPP, errno.ENOTTY, errno.EINVAL, errno.EXDEV, errno.ENOSYS):
+                self._reflink_ok = exc.errno == errno.EXDEV  # another device may still work
+                return False
+            raise
 
     def keys(self) -> Iterator[str]:
         base = self.root / "md5"
@@ -259,7 +261,8 @@ class FsspecBlobStore:
         return bytes(self.fs.cat_file(self._key(digest)))
 
     def open(self, digest: str) -> IO[bytes]:
-        return self.fs.open(self._key(digest), "rb")
+        handle: IO[bytes] = self.fs.open(self._key(digest), "rb")
+        return handle
 
     def copy_to(self, digest: str, dest: str, *, hardlink: bool = False) -> None:
         tmp = f"{dest}.artiflow-{uuid.uuid4().hex[:8]}.tmp"
@@ -293,6 +296,22 @@ class FsspecBlobStore:
             return
         for p in found:
             yield p[len(self.base) + 1 :]
+
+
+def _copy_data(fin: IO[bytes], fout: IO[bytes]) -> None:
+    """Copy between two open files inside the kernel (``sendfile``), through Python where it can't.
+
+    ``shutil.copyfile`` does the same from paths, at the price of four more ``stat`` calls per
+    file: that counts when a download is 10,000 small files.
+    """
+    offset = 0
+    try:
+        while sent := os.sendfile(fout.fileno(), fin.fileno(), offset, _SENDFILE_MAX):
+            offset += sent
+    except OSError as exc:  # e.g. ENOTSOCK where sendfile only writes to sockets (macOS)
+        if offset or exc.errno not in (errno.EINVAL, errno.ENOSYS, errno.ENOTSOCK, errno.EOPNOTSUPP):
+            raise
+        shutil.copyfileobj(fin, fout, 1 << 20)
 
 
 def _unlink_quietly(path: str) -> None:

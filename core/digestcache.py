@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 StatKey = tuple[int, int, int, int, int]
+_BATCH = 500  # inodes per query: well under SQLite's limit on bound parameters
 
 
 def stat_key(st: os.stat_result) -> StatKey:
@@ -43,16 +44,26 @@ class DigestCache:
         return row[0] if row else None
 
     def get_many(self, keys: Iterable[StatKey]) -> dict[StatKey, str]:
+        """The digests of the keys found: one query per device and batch of inodes, not per key."""
+        wanted = set(keys)
+        inodes: dict[int, set[int]] = {}
+        for key in wanted:
+            inodes.setdefault(key[0], set()).add(key[1])
         out: dict[StatKey, str] = {}
         with self._lock:
-            cur = self._db.cursor()
-            for key in keys:
-                row = cur.execute(
-                    "SELECT digest FROM digests WHERE dev=? AND ino=? AND size=? AND mtime_ns=? AND ctime_ns=?",
-                    key,
-                ).fetchone()
-                if row:
-                    out[key] = row[0]
+            for dev, inos in inodes.items():
+                batch = sorted(inos)
+                for start in range(0, len(batch), _BATCH):
+                    chunk = batch[start : start + _BATCH]
+                    rows = self._db.execute(
+                        "SELECT dev, ino, size, mtime_ns, ctime_ns, digest FROM digests"
+                        f" WHERE dev=? AND ino IN ({','.join('?' * len(chunk))})",
+                        (dev, *chunk),
+                    )
+                    for *cols, digest in rows:
+                        key = (cols[0], cols[1], cols[2], cols[3], cols[4])
+                        if key in wanted:  # an inode may also have rows for its older contents
+                            out[key] = digest
         return out
 
     def put_many(self, items: Iterable[tuple[StatKey, str]]) -> None:

@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import os
 from collections.abc import Mapping
@@ -29,7 +30,7 @@ def b64_md5(data: bytes) -> str:
 
 
 def b64_to_hex(b64: str) -> str:
-    return base64.b64decode(b64).hex()
+    return binascii.a2b_base64(b64).hex()  # base64.b64decode, minus its per-call overhead
 
 
 def hex_to_b64(hex_digest: str) -> str:

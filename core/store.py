@@ -17,17 +17,17 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlparse
 
 from . import validate
 from .blobs import BlobStore, LocalBlobStore, open_blob_store
 from .digestcache import DigestCache, stat_key
 from .digests import copy_and_hash, md5_file
-from .errors import ArtifactNotFoundError, DigestMismatchError, TypeCollisionError, UnsupportedSchemeError
+from .errors import ArtifactNotFoundError, DigestMismatchError, TypeCollisionError
 from .manifest import Manifest, ManifestEntry
 from .metadata import MetadataStore, NewVersion, VersionRecord
 from .metadata.lineage import SqlLineageSource
 from .metadata.store import type_collision_message
+from .references import fetch_reference
 from .settings import Settings
 from .staging import StagedFile
 from artiflow.lineage import LineageGraph
@@ -241,8 +241,11 @@ class Store:
         allow_missing_references: bool = False,
         hardlink: bool = False,
         progress: Progress | None = None,
-    ) -> None:
-        """Write entries under ``root``; files already there with the right digest are kept."""
+    ) -> list[str]:
+        """Write entries under ``root``; files already there with the right digest are kept.
+
+        Returns each entry's local path, in order.
+        """
         todo: list[tuple[ManifestEntry, str]] = []
         parents: dict[str, str] = {}  # an entry's directory -> where it goes, checked and made
         for e in entries:
@@ -278,6 +281,7 @@ class Store:
         self._parallel(fetch, pending, total)
         if self.digest_cache is not None:
             self.digest_cache.put_many(learned)
+        return [dest for _, dest in todo]
 
     def _known_digests(self, paths: list[str]) -> dict[str, str]:
         keys: dict[str, tuple[int, int, int, int, int]] = {}
@@ -294,28 +298,7 @@ class Store:
         return {p: found[k] for p, k in keys.items() if k in found}
 
     def _fetch_reference(self, e: ManifestEntry, dest: str, allow_missing: bool) -> bool:
-        assert e.ref is not None
-        src = file_uri_path(e.ref)
-        if src is None:
-            raise UnsupportedSchemeError(
-                f"Cannot download reference {e.ref!r}: only file:// references can be fetched so far."
-            )
-        tmp = f"{dest}.artiflow-ref.tmp"
-        try:
-            with open(src, "rb") as fin, open(tmp, "wb") as fout:
-                digest, _ = copy_and_hash(fin, fout)
-        except FileNotFoundError:
-            if allow_missing:
-                log.warning("Reference %s is missing; skipped %s.", e.ref, e.path)
-                return False
-            raise
-        if digest != e.digest and e.digest != md5_of_uri(e.ref):
-            os.unlink(tmp)
-            raise DigestMismatchError(
-                f"Reference {e.ref} changed since it was logged (digest {digest}, expected {e.digest})."
-            )
-        os.replace(tmp, dest)
-        return True
+        return fetch_reference(e, dest, allow_missing=allow_missing, settings=self.settings)
 
     def local_blob_path(self, digest: str) -> str | None:
         return self.blobs.path(digest) if isinstance(self.blobs, LocalBlobStore) else None
@@ -341,21 +324,6 @@ def _entry(f: StagedFile, digest: str) -> ManifestEntry:
     return ManifestEntry.model_construct(
         path=f.path, digest=digest, size=f.size, ref=None, birth_artifact_id=None, extra=dict(f.extra)
     )
-
-
-def file_uri_path(uri: str) -> str | None:
-    parsed = urlparse(uri)
-    if parsed.scheme != "file":
-        return None
-    return unquote(parsed.path)
-
-
-def md5_of_uri(uri: str) -> str:
-    """The digest of a ``checksum=False`` reference: MD5 of its resolved ``file://`` URI, as W&B."""
-    from .digests import b64_md5
-
-    path = file_uri_path(uri)
-    return b64_md5((Path(path).resolve().as_uri() if path is not None else uri).encode())
 
 
 __all__ = ["CommitResult", "Progress", "Store", "md5_file"]

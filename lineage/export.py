@@ -36,12 +36,26 @@ def _text(graph: nx.DiGraph, node: str) -> str:
     return text
 
 
+_ID_NAMES = {"artifact": "version_id", "run": "run_id"}
+
+
 def to_json(obj: LineageResult | nx.DiGraph) -> str:
-    """networkx node-link JSON, with ``label`` added to every node."""
+    """networkx node-link JSON, with ``label`` added to every node.
+
+    Node-link's ``id`` is the node key, so a node's own ``id`` attribute is written as
+    ``version_id`` (versions) or ``run_id`` (runs) rather than lost. Read it back with
+    ``nx.node_link_graph(json.loads(text), edges="links")``.
+    """
     graph = _graph(obj)
-    data = nx.node_link_data(graph, edges="links")
-    for node in data["nodes"]:
-        node["label"] = label(graph, node["id"])
+    renamed = nx.DiGraph()
+    for node, data in graph.nodes(data=True):
+        attrs = dict(data)
+        if "id" in attrs:
+            attrs[_ID_NAMES.get(str(attrs.get("kind")), "node_id")] = attrs.pop("id")
+        attrs["label"] = label(graph, node)
+        renamed.add_node(node, **attrs)
+    renamed.add_edges_from(graph.edges(data=True))
+    data = nx.node_link_data(renamed, edges="links")
     return json.dumps(data, indent=1, sort_keys=True, default=str)
 
 

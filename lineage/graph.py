@@ -16,7 +16,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Literal, Protocol
 
 import networkx as nx
 
@@ -75,12 +75,18 @@ def collection_node(project: str, name: str) -> str:
     return f"collection:{project}/{name}"
 
 
+Direction = Literal["in", "out"]
+"""Which edges of a node: ``in`` (a version's logs, a run's uses) or ``out`` (a version's uses, a run's logs)."""
+
+
 class LineageSource(Protocol):
     """Where a graph loads records from on demand (the metadata database, in a store)."""
 
     def latest_edge_id(self) -> int: ...
     def edges_since(self, cursor: int) -> Sequence[EdgeLike]: ...
-    def edges_of(self, *, version_ids: Sequence[str], run_ids: Sequence[str]) -> Sequence[EdgeLike]: ...
+    def edges_of(
+        self, *, version_ids: Sequence[str], run_ids: Sequence[str], direction: Direction | None = None
+    ) -> Sequence[EdgeLike]: ...
     def resolve_artifact(self, ref: str) -> str | None: ...
     def run_exists(self, run_id: str) -> bool: ...
     def collection_type(self, project: str, name: str) -> str | None: ...
@@ -101,7 +107,7 @@ class LineageGraph:
         self.source = source
         self.cursor = 0
         self.lock = threading.RLock()
-        self._expanded: set[str] = set()
+        self._loaded: dict[Direction, set[str]] = {"in": set(), "out": set()}
         self._synced = False
         self._by_ref: dict[str, str] = {}
 
@@ -120,10 +126,10 @@ class LineageGraph:
             raise ValueError(f"Unknown lineage edge kind {edge.kind!r}.")
         g = self.graph
         a, r = artifact_node(edge.version_id), run_node(edge.run_id)
-        c = collection_node(edge.project, edge.name)
-        if c not in g:
-            g.add_node(c, kind="collection", project=edge.project, name=edge.name, type=edge.type)
         if a not in g:
+            c = collection_node(edge.project, edge.name)
+            if c not in g:
+                g.add_node(c, kind="collection", project=edge.project, name=edge.name, type=edge.type)
             ref = f"{edge.project}/{edge.name}:v{edge.version_index}"
             g.add_node(
                 a, kind="artifact", id=edge.version_id, project=edge.project, name=edge.name,
@@ -159,20 +165,54 @@ class LineageGraph:
                 self._place(edge)
                 self.cursor = max(self.cursor, edge.id)
 
-    def expand(self, nodes: Iterable[str]) -> None:
-        """Make sure every edge of these nodes is loaded from the source."""
+    def expand(self, nodes: Iterable[str], direction: Direction | None = None) -> None:
+        """Make sure the edges of these nodes are loaded from the source: those pointing into them
+        (``direction="in"``), out of them (``"out"``), or all of them (``None``).
+
+        A walk loads only the side it follows: going upstream through a version that thousands of
+        runs used must not load those thousands.
+        """
+        if self.source is None:
+            return
+        sides: tuple[Direction, ...] = ("in", "out") if direction is None else (direction,)
+        with self.lock:
+            todo = [n for n in dict.fromkeys(nodes) if any(n not in self._loaded[d] for d in sides)]
+            if not todo:
+                return
+            if not self._synced:  # set the cursor first, so records written meanwhile are not lost
+                self.sync()
+            versions = [n[9:] for n in todo if n.startswith("artifact:")]
+            runs = [n[4:] for n in todo if n.startswith("run:")]
+            for edge in self.source.edges_of(version_ids=versions, run_ids=runs, direction=direction):
+                self._place(edge)
+            for d in sides:
+                self._loaded[d].update(todo)
+
+    def link(self, nodes: Iterable[str], direction: Direction) -> None:
+        """Load the edges on one side of these nodes that join them to nodes already loaded.
+
+        Adds no node: a depth-limited walk calls it on its last ring, so that its answer holds
+        every edge among the nodes it reached without loading the ring beyond.
+        """
         if self.source is None:
             return
         with self.lock:
-            todo = [n for n in nodes if n not in self._expanded]
+            todo = [n for n in dict.fromkeys(nodes) if n not in self._loaded[direction]]
             if not todo:
                 return
-            self.sync()
-            versions = [n.split(":", 1)[1] for n in todo if n.startswith("artifact:")]
-            runs = [n.split(":", 1)[1] for n in todo if n.startswith("run:")]
-            for edge in self.source.edges_of(version_ids=versions, run_ids=runs):
-                self._place(edge)
-            self._expanded.update(todo)
+            g = self.graph
+            versions = [n[9:] for n in todo if n.startswith("artifact:")]
+            runs = [n[4:] for n in todo if n.startswith("run:")]
+            for edge in self.source.edges_of(version_ids=versions, run_ids=runs, direction=direction):
+                if artifact_node(edge.version_id) in g and run_node(edge.run_id) in g:
+                    self._place(edge)
+
+    def set_state(self, version_id: str, state: str) -> None:
+        """Record a loaded version's new state: a deletion writes no edge, so ``sync`` cannot see it."""
+        with self.lock:
+            node = self.graph.nodes.get(artifact_node(version_id))
+            if node is not None:
+                node["state"] = state
 
     # -- addressing ----------------------------------------------------------------------------
 
@@ -190,7 +230,7 @@ class LineageGraph:
             key = artifact_node(version_id)
         else:
             key = run_node(address.rsplit("/", 1)[-1])
-        self.expand([key])
+        self.expand([key], "in" if key.startswith("artifact:") else None)  # every version has its log
         with self.lock:
             if key not in self.graph:
                 if key.startswith("run:") and self.source is not None and self.source.run_exists(key[4:]):
@@ -204,7 +244,7 @@ class LineageGraph:
 
     def _neighbours(self, node: str, *, out: bool, kind: str, want: str) -> list[str]:
         self.sync()
-        self.expand([node])
+        self.expand([node], "out" if out else "in")
         with self.lock:
             if node not in self.graph:
                 return []
@@ -221,7 +261,7 @@ class LineageGraph:
         """The run that created the version (not one that merely re-logged the same content)."""
         a = artifact_node(version_id)
         self.sync()
-        self.expand([a])
+        self.expand([a], "in")
         with self.lock:
             return self.graph.nodes[a]["producer"] if a in self.graph else None
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 import networkx as nx
 
@@ -55,7 +56,10 @@ class LineageResult:
 
 def label(graph: nx.DiGraph, node: str) -> str:
     """How a node is addressed: ``project/name:vN`` for versions, ``project/run_id`` for runs."""
-    data = graph.nodes[node]
+    return _label(node, graph.nodes[node])
+
+
+def _label(node: str, data: dict[str, Any]) -> str:
     if data.get("kind") == "artifact":
         return str(data["ref"])
     if data.get("kind") == "run":
@@ -72,33 +76,37 @@ def _walk(g: LineageGraph, start: str, *, up: bool, depth: int | None) -> Lineag
     frontier = [root]
     hops = 0
     while frontier and (depth is None or hops < depth):
-        g.expand(frontier)
+        g.expand(frontier, "in" if up else "out")
         hops += 1
         nxt: list[str] = []
         with g.lock:
+            adjacent = g.graph.pred if up else g.graph.succ
             for n in frontier:
-                edges = g.graph.in_edges(n, data="kind") if up else g.graph.out_edges(n, data="kind")
-                for u, v, kind in edges:
-                    other = u if up else v
-                    if kind in _FLOW and other not in seen:
+                for other, data in adjacent[n].items():
+                    if data["kind"] in _FLOW and other not in seen:
                         seen[other] = hops
                         nxt.append(other)
         frontier = nxt
+    if frontier:  # stopped by the depth: the edges among the reached nodes, and no further
+        g.link(frontier, "in" if up else "out")
     return _result(g, root, seen)
 
 
 def _result(g: LineageGraph, root: str, seen: dict[str, int]) -> LineageResult:
     with g.lock:
+        data = {n: g.graph.nodes[n] for n in seen}
         sub = nx.DiGraph()
-        sub.add_nodes_from((n, dict(g.graph.nodes[n])) for n in seen)
+        # networkx copies the attribute dicts; g.graph.subgraph(seen) is avoided, its views are slow
+        sub.add_nodes_from(data.items())
         sub.add_edges_from(
-            (u, v, dict(d)) for u, v, d in g.graph.subgraph(seen).edges(data=True) if d.get("kind") in _FLOW
+            (u, v, d) for u in seen for v, d in g.graph.succ[u].items() if v in seen and d["kind"] in _FLOW
         )
-        order = sorted(seen, key=lambda n: (seen[n], label(sub, n)))
-        artifacts = [label(sub, n) for n in order if n != root and sub.nodes[n]["kind"] == "artifact"]
-        runs = [label(sub, n) for n in order if n != root and sub.nodes[n]["kind"] == "run"]
-        depth = {label(sub, n): d for n, d in seen.items()}
-    return LineageResult(label(sub, root), sub, artifacts, runs, depth)
+        labels = {n: _label(n, d) for n, d in data.items()}
+        order = sorted(seen, key=lambda n: (seen[n], labels[n]))
+        artifacts = [labels[n] for n in order if n != root and data[n]["kind"] == "artifact"]
+        runs = [labels[n] for n in order if n != root and data[n]["kind"] == "run"]
+        depth = {labels[n]: d for n, d in seen.items()}
+    return LineageResult(labels[root], sub, artifacts, runs, depth)
 
 
 def upstream(g: LineageGraph, node: str, depth: int | None = None) -> LineageResult:
@@ -131,7 +139,7 @@ def path(g: LineageGraph, source: str, target: str) -> list[str]:
     parent: dict[str, str | None] = {a: None}
     frontier = [a]
     while frontier and b not in parent:
-        g.expand(frontier)
+        g.expand(frontier, "out")
         nxt: list[str] = []
         with g.lock:
             for n in frontier:

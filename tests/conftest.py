@@ -133,6 +133,8 @@ def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         if key.startswith("ARTIFLOW_"):
             monkeypatch.delenv(key)
     monkeypatch.setenv("ARTIFLOW_HOME", str(tmp_path / "home"))
+    # botocore must never go looking for cloud instance credentials: only loopback servers here.
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
     work = tmp_path / "work"
     work.mkdir()
     monkeypatch.chdir(work)

@@ -16,12 +16,15 @@ from . import schema as s
 from .records import EdgeRecord
 
 if TYPE_CHECKING:
+    from artiflow.lineage.graph import Direction
+
     from .store import MetadataStore
 
 _BATCH = 500
 
 
 def edge_query() -> sa.Select[Any]:
+    """Edge records with what the graph needs to place them, in :class:`EdgeRecord`'s field order."""
     e, v, c, r = s.edges, s.versions, s.collections, s.runs
     return (
         sa.select(
@@ -53,13 +56,22 @@ class SqlLineageSource:
     def edges_since(self, cursor: int) -> list[EdgeRecord]:
         return self._md.edges_since(cursor)
 
-    def edges_of(self, *, version_ids: Sequence[str], run_ids: Sequence[str]) -> list[EdgeRecord]:
+    def edges_of(
+        self, *, version_ids: Sequence[str], run_ids: Sequence[str], direction: Direction | None = None
+    ) -> list[EdgeRecord]:
+        """The edges of these versions and runs, oldest first: pointing into them (``in``: a
+        version's logs, a run's uses), out of them (``out``), or all (``None``)."""
+        e = s.edges
+        kinds = {"in": ("logged", "used"), "out": ("used", "logged")}.get(direction or "", (None, None))
         rows: dict[int, EdgeRecord] = {}
         with self._md.engine.connect() as conn:
-            for column, ids in ((s.edges.c.version_id, version_ids), (s.edges.c.run_id, run_ids)):
+            for column, ids, kind in ((e.c.version_id, version_ids, kinds[0]), (e.c.run_id, run_ids, kinds[1])):
                 for batch in _batches(list(ids)):
-                    for row in conn.execute(edge_query().where(column.in_(batch))).mappings():
-                        rows[row["id"]] = EdgeRecord(**dict(row))
+                    q = edge_query().where(column.in_(batch))
+                    if kind is not None:
+                        q = q.where(e.c.kind == kind)
+                    for row in conn.execute(q).all():  # columns in EdgeRecord's order, see edge_query
+                        rows[row[0]] = EdgeRecord(*row)
         return [rows[k] for k in sorted(rows)]
 
     def resolve_artifact(self, ref: str) -> str | None:

@@ -77,12 +77,16 @@ edges = sa.Table(
     "edges",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("run_id", sa.String(128), sa.ForeignKey("runs.id"), nullable=False, index=True),
-    sa.Column("version_id", sa.String(32), sa.ForeignKey("versions.id"), nullable=False, index=True),
+    sa.Column("run_id", sa.String(128), sa.ForeignKey("runs.id"), nullable=False),
+    sa.Column("version_id", sa.String(32), sa.ForeignKey("versions.id"), nullable=False),
     sa.Column("kind", sa.String(8), nullable=False),  # "logged" | "used"
     sa.Column("created", sa.Boolean, nullable=False),  # True on the log that created the version
     sa.Column("use_as", sa.String(128), nullable=True),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    # A lineage walk loads one side of a node (a version's logs, or its uses): the kind is in the
+    # index so that a version used by thousands of runs finds its one log without reading them.
+    sa.Index("ix_edges_version_kind", "version_id", "kind"),
+    sa.Index("ix_edges_run_kind", "run_id", "kind"),
 )
 
 # Collaborative versions: one open session per (collection, distributed id) collects the parts

@@ -496,7 +496,6 @@ def _sqlite_setup(engine: Engine) -> None:
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA foreign_keys=ON")
-        cur.execute("PRAGMA mmap_size=1073741824")
         cur.close()
 
     @event.listens_for(engine, "begin")

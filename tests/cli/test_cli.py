@@ -113,7 +113,7 @@ def test_put_file_uri_logs_a_reference(make_tree: Callable[..., Path]) -> None:
 
 def test_put_missing_path_fails_before_opening_a_run(tmp_path: Path, store: artiflow.Store) -> None:
     fails(cli("put", tmp_path / "nope", "--name", "x"), "Nothing to log at", "nope")
-    fails(cli("put", "s3://bucket/key", "--name", "x"), "'s3' are not supported")
+    fails(cli("put", "ftp://host/key", "--name", "x"), "'ftp' are not supported")
     assert store.metadata.list_runs() == []
 
 

@@ -21,6 +21,7 @@ from artiflow import (
     ManifestEntry,
 )
 from artiflow.blobs import blob_key
+from artiflow.references import reference_entries
 
 HELLO = "sZRqySSS0jR8YjW00mERhA=="
 WORLD = "WReFt5RgHiErJg4lklY2/Q=="
@@ -171,11 +172,11 @@ WORKED_EXAMPLE = {
 
 @pytest.mark.local_only
 def test_worked_example_with_an_unchecksummed_https_reference(store, make_tree, fresh_api) -> None:
-    # add_dir("data") as W&B would; the https reference (checksum=False: digest = the URI) is
-    # built by hand, since add_reference tracks only file:// so far.
+    # add_dir("data") as W&B would, plus an https reference (checksum=False: digest = the URI).
     art = draft_with(make_tree, {"a.txt": "hello\n", "b.txt": "world\n", "sub/empty.bin": b""})
     log(store, art)
     ref = ManifestEntry(path="ext/x.csv", digest="https://example.com/x.csv", ref="https://example.com/x.csv")
+    assert reference_entries("https://example.com/x.csv", "ext/x.csv", checksum=False) == [ref]
     manifest = Manifest.from_entries([*art.manifest, ref])
     assert manifest.digest() == "74ee1c90ad2b8ee37dde04abe881c669"
     assert manifest.to_dict() == WORKED_EXAMPLE
@@ -190,11 +191,10 @@ def test_worked_example_with_an_unchecksummed_https_reference(store, make_tree, 
     assert got.digest == "74ee1c90ad2b8ee37dde04abe881c669"
     assert (got.size, got.file_count) == (12, 4)
     assert got.get_entry("ext/x.csv").ref_target() == "https://example.com/x.csv"
-    # The stored files download as usual; the https reference cannot be fetched.
+    # The stored files download as usual (fetching the https reference would need the network;
+    # test_references_remote.py fetches them from a loopback server).
     out = Path(got.download("part", path_prefix="sub/"))
     assert (out / "sub" / "empty.bin").read_bytes() == b""
-    with pytest.raises(artiflow.UnsupportedSchemeError, match="only file://"):
-        got.download("all")
 
 
 # -- logged: contents are frozen ---------------------------------------------------------------

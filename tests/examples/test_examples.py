@@ -12,14 +12,34 @@ import pytest
 EXAMPLES = sorted((Path(__file__).parents[2] / "examples").glob("*.py"))
 
 
+# Lines an example's output must contain, beyond showing something.
+STORY = {
+    "dagster_pipeline.py": [
+        "pets.raw:v0, pets.clean:v0, pets.model:v0",
+        "new data   dagster run",
+        "pets.model:v1   logged by step 'pets__model'",
+        "pets__clean  used ['pets.raw:v1'] logged ['pets.clean:v1']",
+        "versions of pets.raw: ['v0', 'v1']",
+    ],
+    "prefect_pipeline.py": [
+        "run 2 (same data) produced prefect-demo/sales-model:v0: no new versions",
+        "<- logged by task 'ingest'",
+        "ingest (finished), clean (finished), train (finished)",
+    ],
+}
+
+
 @pytest.mark.parametrize("script", EXAMPLES, ids=[p.name for p in EXAMPLES])
 def test_example_runs(script: Path, tmp_path: Path) -> None:
-    env = {**os.environ, "ARTIFLOW_HOME": str(tmp_path / "home")}
+    # PREFECT_HOME too: the Prefect example starts Prefect's temporary server, whose database lives there.
+    env = {**os.environ, "ARTIFLOW_HOME": str(tmp_path / "home"), "PREFECT_HOME": str(tmp_path / "prefect")}
     proc = subprocess.run(
         [sys.executable, str(script)], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip(), "an example should show the user what happened"
+    for line in STORY.get(script.name, []):
+        assert line in proc.stdout
 
 
 def test_quickstart_tells_the_story(tmp_path: Path) -> None:

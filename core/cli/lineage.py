@@ -1,0 +1,195 @@
+"""``artiflow lineage``: what a version or run descends from, or what descends from it.
+
+The text form is a tree, one hop per level; the other formats are the exports of
+:mod:`artiflow.lineage.export`, written plain to stdout so they pipe into ``dot`` or a file.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Callable
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.tree import Tree
+
+from artiflow.lineage import (
+    LineageResult,
+    downstream,
+    label,
+    to_dot,
+    to_graphml,
+    to_json,
+    to_mermaid,
+    upstream,
+)
+
+from ..api import Api
+from ..errors import ArtifactNotFoundError
+from ..paths import ArtifactPath
+from ..store import Store
+from .context import cli_state, report_errors, resolve
+from .render import count
+
+WIDTH = 20
+"""Children shown under one node before the rest are summed up as ``… N more``."""
+
+
+class Format(str, enum.Enum):
+    text = "text"
+    json = "json"
+    dot = "dot"
+    mermaid = "mermaid"
+    graphml = "graphml"
+
+
+_EXPORTS: dict[Format, Callable[[LineageResult], str]] = {
+    Format.json: to_json,
+    Format.dot: to_dot,
+    Format.mermaid: to_mermaid,
+    Format.graphml: to_graphml,
+}
+
+
+@report_errors
+def lineage(
+    ctx: typer.Context,
+    ref: Annotated[
+        str,
+        typer.Argument(
+            help="Artifact [project/]name[:alias|:vN], or a run path project/run_id "
+            "(a run wins over an artifact of the same name; add :latest to mean the artifact).",
+            show_default=False,
+        ),
+    ],
+    up: Annotated[
+        bool,
+        typer.Option(
+            "--upstream/--downstream",
+            help="Upstream: what it descends from (inputs, producing runs). Downstream: what it affects.",
+        ),
+    ] = True,
+    depth: Annotated[
+        int | None,
+        typer.Option(
+            "--depth", "-d", min=0, help="At most N hops (version to run is one hop). [default: no limit]",
+            show_default=False,
+        ),
+    ] = None,
+    format_: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.text,
+) -> None:
+    """Show the lineage of an artifact version or a run, as a tree or as JSON, DOT, Mermaid or GraphML.
+
+    An alias is resolved to the exact version it names now. Deleted versions stay in lineage
+    and are marked; a node reached again is shown once and then marked "(see above)".
+    """
+    state = cli_state(ctx)
+    with state.store() as store:
+        address = _address(store, ref)
+        query = upstream if up else downstream
+        result = query(store.lineage(), address, depth)
+        if format_ is not Format.text:
+            typer.echo(_EXPORTS[format_](result))
+            return
+        state.out.print(_tree(store, result, up=up))
+        where = "upstream of" if up else "downstream of"
+        within = f" within {count(depth, 'hop')}" if depth is not None else ""
+        found = "Nothing"
+        if result:
+            found = f"{count(len(result.artifacts), 'version')} and {count(len(result.runs), 'run')}"
+        state.out.print(f"{found} {where} {escape(result.root)}{within}.")
+
+
+def _address(store: Store, ref: str) -> str:
+    """The lineage address of ``ref``: a run path, or the exact version an artifact reference names."""
+    api = Api(store=store)
+    if ":" not in ref and ref.count("/") == 1:
+        try:
+            return api.run(ref).path
+        except ArtifactNotFoundError:
+            pass  # not a run: 'project/name', the artifact's latest version
+    try:
+        return resolve(api, ref).qualified_name
+    except ArtifactNotFoundError:
+        # A deleted version is gone from the Api but not from lineage: look it up there.
+        path = ArtifactPath.parse(ref, default_project=api.default_project)
+        if re.fullmatch(r"v\d+", path.selector):
+            try:
+                store.lineage().node(str(path))
+                return str(path)
+            except LookupError:
+                pass
+        raise
+
+
+def _tree(store: Store, result: LineageResult, *, up: bool) -> Tree:
+    """Pre-order over the result graph: the first visit of a node shows its subtree, later ones refer to it."""
+    g = result.graph
+    runs: dict[str, str] = {}
+
+    def describe(node: str) -> str:
+        data = g.nodes[node]
+        text = escape(label(g, node))
+        if data.get("kind") == "artifact":
+            text += f" ({escape(str(data.get('type')))})"
+            if data.get("state") == "DELETED":
+                text += " [red]\\[deleted][/]"
+        elif data.get("kind") == "run":
+            if node not in runs:
+                runs[node] = _run_details(store, str(data["id"]))
+            text += runs[node]
+        return text
+
+    def relation(parent: str, child: str) -> str:
+        run, art = (child, parent) if g.nodes[parent].get("kind") == "artifact" else (parent, child)
+        relogged = g.nodes[art].get("producer") not in (None, g.nodes[run].get("id"))
+        if up:
+            if run == child:
+                return "re-logged by" if relogged else "logged by"
+            return "used"
+        if run == child:
+            return "used by"
+        return "re-logged" if relogged else "logged"
+
+    def children(node: str) -> list[str]:
+        near = g.predecessors(node) if up else g.successors(node)
+        return sorted(near, key=lambda n: (result.depth[label(g, n)], label(g, n)))
+
+    root = next(n for n in g if label(g, n) == result.root)
+    tree = Tree(f"[bold]{describe(root)}[/]")
+    shown = {root}
+    # (parent node, its branch, child to show) or (None, branch, "… N more")
+    stack: list[tuple[str | None, Tree, str]] = []
+
+    def push(node: str, branch: Tree) -> None:
+        kids = children(node)
+        items: list[tuple[str | None, Tree, str]] = [(node, branch, k) for k in kids[:WIDTH]]
+        if len(kids) > WIDTH:
+            items.append((None, branch, f"[dim]… {len(kids) - WIDTH} more[/]"))
+        stack.extend(reversed(items))
+
+    push(root, tree)
+    while stack:
+        parent, branch, item = stack.pop()
+        if parent is None:
+            branch.add(item)
+            continue
+        text = f"[dim]{relation(parent, item)}[/] {describe(item)}"
+        if item in shown:
+            branch.add(f"{text} [dim](see above)[/]")
+            continue
+        shown.add(item)
+        push(item, branch.add(text))
+    return tree
+
+
+def _run_details(store: Store, run_id: str) -> str:
+    try:
+        run = store.metadata.get_run(run_id)
+    except ArtifactNotFoundError:
+        return ""
+    bits = [b for b in (run.job_type, run.state) if b]
+    return f" ({escape(', '.join(bits))})" if bits else ""
+
