@@ -142,7 +142,9 @@ class LineageGraph:
             g.add_node(r, kind="run", id=edge.run_id, project=edge.run_project,
                        path=f"{edge.run_project}/{edge.run_id}")
         if edge.kind == "logged":
-            if edge.created or g.nodes[a]["producer"] is None:
+            # With a source, only the creating edge names the producer: the first logger a lazy
+            # walk happens to load may be a run that merely re-logged the same content.
+            if edge.created or (g.nodes[a]["producer"] is None and self.source is None):
                 g.nodes[a]["producer"] = edge.run_id
             u, v = r, a
         else:

@@ -144,7 +144,8 @@ def _tree(store: Store, result: LineageResult, *, up: bool) -> Tree:
 
     def relation(parent: str, child: str) -> str:
         run, art = (child, parent) if g.nodes[parent].get("kind") == "artifact" else (parent, child)
-        relogged = g.nodes[art].get("producer") not in (None, g.nodes[run].get("id"))
+        producer = store.lineage().logged_by(str(g.nodes[art]["id"]))  # loads the creator if a walk did not
+        relogged = producer not in (None, g.nodes[run].get("id"))
         if up:
             if run == child:
                 return "re-logged by" if relogged else "logged by"
