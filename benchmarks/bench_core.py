@@ -50,10 +50,6 @@ class Sizes:
     big_file: int
     repeat: int
 
-    @property
-    def dir_bytes(self) -> int:
-        return self.files * self.file_size
-
 
 FULL = Sizes(files=10_000, file_size=10 << 10, big_file=1 << 30, repeat=3)
 QUICK = Sizes(files=1_000, file_size=10 << 10, big_file=64 << 20, repeat=3)
@@ -135,8 +131,12 @@ class PeakRss:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
-        self.mib = kib / 1024 if sys.platform != "darwin" else kib / (1 << 20)
+        self.mib = peak_rss_mib()
+
+
+def peak_rss_mib() -> float:
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (1 << 20) if sys.platform == "darwin" else peak / 1024  # bytes on macOS, KiB on Linux
 
 
 @dataclass
@@ -394,11 +394,12 @@ class Outputs:
 
 
 def _human(n: int) -> str:
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if n < 1024 or unit == "GiB":
-            return f"{n:g} {unit}" if unit == "B" else f"{n:.0f} {unit}"
-        n /= 1024  # type: ignore[assignment]
-    raise AssertionError
+    size = float(n)
+    for unit in ("B", "KiB", "MiB"):
+        if size < 1024:
+            return f"{size:.0f} {unit}"
+        size /= 1024
+    return f"{size:.0f} GiB"
 
 
 def table(results: list[Result]) -> str:
@@ -428,9 +429,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", action="append", choices=sorted(TARGETS), help="run only these scenarios")
     parser.add_argument("--keep", action="store_true", help="keep the scratch directory")
     args = parser.parse_args(argv)
+    if args.repeat is not None and args.repeat < 1:
+        parser.error("--repeat must be at least 1")
 
     sizes = QUICK if args.quick else FULL
-    if args.repeat:
+    if args.repeat is not None:
         sizes = Sizes(sizes.files, sizes.file_size, sizes.big_file, args.repeat)
     work = args.workdir.resolve() / f"bench-{os.getpid()}"
     bench = Bench(work, sizes, set(args.only) if args.only else None)
@@ -454,7 +457,7 @@ def main(argv: list[str] | None = None) -> int:
             "platform": platform.platform(),
             "cpus": os.cpu_count(),
             "workdir": str(args.workdir.resolve()),
-            "process_peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+            "process_peak_rss_mib": round(peak_rss_mib(), 1),
         },
         "scenarios": {r.name: r.to_dict() for r in results},
     }

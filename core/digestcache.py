@@ -60,8 +60,8 @@ class DigestCache:
                         f" WHERE dev=? AND ino IN ({','.join('?' * len(chunk))})",
                         (dev, *chunk),
                     )
-                    for *cols, digest in rows:
-                        key = (cols[0], cols[1], cols[2], cols[3], cols[4])
+                    for row_dev, ino, size, mtime_ns, ctime_ns, digest in rows:
+                        key = (row_dev, ino, size, mtime_ns, ctime_ns)
                         if key in wanted:  # an inode may also have rows for its older contents
                             out[key] = digest
         return out
