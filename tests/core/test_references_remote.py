@@ -11,6 +11,7 @@ import base64
 import hashlib
 import io
 import logging
+import os
 import threading
 import uuid
 from collections.abc import Iterator
@@ -20,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import S3_ENDPOINT
 from fsspec.implementations.memory import MemoryFileSystem
 
 import artiflow
@@ -34,6 +34,8 @@ from artiflow import (
 )
 from artiflow.manifest import ManifestEntry
 from artiflow.references import cloud, filesystem_options, reference_entries
+
+S3_ENDPOINT = os.environ.get("ARTIFLOW_TEST_S3_ENDPOINT")  # read before the per-test isolation
 
 HELLO_ETAG = "b1946ac92492d2347c6235b4d2611184"  # hex MD5 of "hello\n"
 WORLD_ETAG = "591785b794601e212b260e25925636fd"  # hex MD5 of "world\n"

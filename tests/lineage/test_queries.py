@@ -10,10 +10,10 @@ from __future__ import annotations
 import doctest
 from collections.abc import Callable, Iterator
 from types import ModuleType
+from typing import Any
 
 import networkx as nx
 import pytest
-from conftest import Backend
 from lineage_scenarios import CYCLE, DEDUP, DELETED, DIAMOND, Log, MakeTree, Scenario, Use, chain, events, play, run
 
 import artiflow
@@ -45,7 +45,7 @@ def from_events(scenario: Scenario) -> LineageGraph:
 
 
 @pytest.fixture(params=["events", "store", "fresh"])
-def build(request: pytest.FixtureRequest, backend: Backend, make_tree: MakeTree) -> Iterator[Build]:
+def build(request: pytest.FixtureRequest, backend: Any, make_tree: MakeTree) -> Iterator[Build]:
     """Turn a scenario into a graph: from events, through ``store``, or through a fresh Store."""
     if request.param == "events" and backend.remote:
         pytest.skip("events need no backend: run once, with the local one")
@@ -297,7 +297,7 @@ def test_collisions_on_a_store_are_none_because_logging_refuses_them(store: Stor
 
 @pytest.mark.parametrize("scenario", [DIAMOND, CYCLE, DEDUP, DELETED], ids=["diamond", "cycle", "dedup", "deleted"])
 def test_store_answers_every_query_like_the_events(
-    scenario: Scenario, backend: Backend, make_tree: MakeTree
+    scenario: Scenario, backend: Any, make_tree: MakeTree
 ) -> None:
     expected = from_events(scenario)
     writer = backend.open()
@@ -343,7 +343,7 @@ def test_artifact_and_run_methods_wrap_the_queries(store: Store, make_tree: Make
 # -- laziness: a query loads the neighbourhood it reaches -----------------------------------------
 
 
-def test_fresh_store_loads_only_what_a_query_reaches(store: Store, make_tree: MakeTree, backend: Backend) -> None:
+def test_fresh_store_loads_only_what_a_query_reaches(store: Store, make_tree: MakeTree, backend: Any) -> None:
     play(chain(8, unrelated=10), store, make_tree)
     whole = len(store.lineage().graph)
     fresh = backend.open()
@@ -366,7 +366,7 @@ def test_fresh_store_loads_only_what_a_query_reaches(store: Store, make_tree: Ma
 
 
 def test_wide_frontiers_load_in_batches(
-    store: Store, make_tree: MakeTree, backend: Backend, monkeypatch: pytest.MonkeyPatch
+    store: Store, make_tree: MakeTree, backend: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr("artiflow.metadata.lineage._BATCH", 2)
     fan = Scenario([
@@ -385,7 +385,7 @@ def test_wide_frontiers_load_in_batches(
         fresh.close()
 
 
-def test_a_loaded_graph_sees_records_written_later(store: Store, make_tree: MakeTree, backend: Backend) -> None:
+def test_a_loaded_graph_sees_records_written_later(store: Store, make_tree: MakeTree, backend: Any) -> None:
     play(DEDUP, store, make_tree)
     reader = backend.open()
     try:

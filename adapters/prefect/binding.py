@@ -1,0 +1,206 @@
+"""Task inputs become ``use_artifact``, task outputs become ``log_artifact``.
+
+Inputs, in each call:
+
+- a parameter value that is an :class:`~artiflow.Artifact` is used as that exact version;
+- an :class:`~.refs.ArtifactRef` (what an upstream artifact task returned) is resolved to exactly
+  the version it names, checked against its digest, used, and passed on as an ``Artifact``;
+- a string given to a parameter declared with ``inputs=[...]`` or annotated as ``Artifact`` is an
+  artifact path (``name``, ``name:alias``, ``project/name:vN``) resolved once, at the start of the
+  task run, to one exact version.
+
+Lists, tuples and dicts are searched one value at a time, so ``train(parts=[ref1, ref2])`` uses both.
+
+Outputs: an ``Artifact`` the task returns (also inside a list, tuple or dict) is logged; with
+``outputs=`` declared, a returned path (file or directory) or a Python object becomes the named
+artifact. Either way the task's result is the :class:`~.refs.ArtifactRef` of the logged version.
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+import re
+import typing
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from artiflow import Artifact
+
+from .refs import ArtifactRef
+from .runs import Scope
+
+_MENTIONS_ARTIFACT = re.compile(r"\bArtifact\b")
+
+
+@dataclass(frozen=True)
+class Output:
+    """A named artifact a task produces from what it returns.
+
+    >>> Output("clean-data", type="dataset", aliases=("staging",))
+    Output(name='clean-data', type='dataset', aliases=('staging',), tags=(), description=None)
+    """
+
+    name: str
+    type: str = "dataset"
+    aliases: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    description: str | None = None
+    metadata: Mapping[str, Any] | None = field(default=None, repr=False, compare=False)
+
+
+OutputSpec = Output | str | Sequence[Output | str]
+
+
+def normalize_outputs(outputs: OutputSpec | None) -> tuple[tuple[Output, ...], bool]:
+    """``(outputs, several)``: a single ``Output`` (or name) binds the whole return value."""
+    if outputs is None:
+        return (), False
+    if isinstance(outputs, Output | str):
+        return (_output(outputs),), False
+    outs = tuple(_output(o) for o in outputs)
+    names = [o.name for o in outs]
+    if len(set(names)) != len(names):
+        raise ValueError(f"Output names must be unique: {names}.")
+    return outs, True
+
+
+def _output(o: Output | str) -> Output:
+    if isinstance(o, str):
+        return Output(o)
+    if not isinstance(o, Output):
+        raise TypeError(f"outputs= takes Output objects or names, not {type(o).__name__}.")
+    return o
+
+
+def artifact_parameters(fn: Callable[..., Any]) -> frozenset[str]:
+    """Parameters annotated with ``Artifact`` (alone, optional, or in a list): they accept paths too."""
+    try:
+        hints = typing.get_type_hints(fn)
+    except Exception:  # unresolvable forward references: fall back to the annotation text
+        raw = getattr(fn, "__annotations__", {})
+        return frozenset(
+            k for k, v in raw.items() if k != "return" and _MENTIONS_ARTIFACT.search(v if isinstance(v, str) else "")
+        )
+    return frozenset(k for k, v in hints.items() if k != "return" and _mentions(v))
+
+
+def _mentions(hint: Any) -> bool:
+    if hint is Artifact:
+        return True
+    return any(_mentions(a) for a in typing.get_args(hint))
+
+
+def check_declared(fn: Callable[..., Any], inputs: Sequence[str]) -> frozenset[str]:
+    if isinstance(inputs, str):
+        raise TypeError("inputs= takes a list of parameter names, e.g. inputs=['raw'].")
+    params = inspect.signature(fn).parameters
+    unknown = [n for n in inputs if n not in params]
+    if unknown:
+        raise ValueError(f"inputs= names {unknown}, which are not parameters of {fn.__name__}{inspect.signature(fn)}.")
+    return frozenset(inputs)
+
+
+# -- inputs --------------------------------------------------------------------------------------
+
+
+def bind_inputs(
+    fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any], paths: frozenset[str], scope: Scope
+) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    """Use every artifact input of this call; return the arguments with artifacts resolved."""
+    bound = inspect.signature(fn).bind_partial(*args, **kwargs)
+    for name, value in bound.arguments.items():
+        bound.arguments[name] = _bind(value, scope, name, strings=name in paths)
+    return bound.args, bound.kwargs
+
+
+def _bind(value: Any, scope: Scope, param: str, *, strings: bool) -> Any:
+    if isinstance(value, ArtifactRef):
+        return scope.run().use_artifact(value.resolve(scope.store), use_as=param)
+    if isinstance(value, Artifact):
+        return scope.run().use_artifact(value, use_as=param)
+    if strings and isinstance(value, str):
+        return scope.run().use_artifact(value, use_as=param)
+    return _each(value, lambda v: _bind(v, scope, param, strings=strings))
+
+
+def _each(value: Any, fn: Callable[[Any], Any]) -> Any:
+    """``fn`` applied to the items of a list, tuple or dict; the value itself if nothing changed."""
+    if isinstance(value, list | tuple):
+        items = [fn(v) for v in value]
+        if all(a is b for a, b in zip(items, value, strict=True)):
+            return value
+        if isinstance(value, tuple):
+            return type(value)(*items) if hasattr(value, "_fields") else tuple(items)  # namedtuples
+        return items  # list subclasses (e.g. Prefect's future lists) become plain lists
+    if isinstance(value, dict):
+        pairs = {k: fn(v) for k, v in value.items()}
+        return value if all(pairs[k] is v for k, v in value.items()) else pairs
+    return value
+
+
+def parameters_of(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
+    try:
+        return dict(inspect.signature(fn).bind_partial(*args, **kwargs).arguments)
+    except TypeError:
+        return {}
+
+
+# -- outputs -------------------------------------------------------------------------------------
+
+
+def log_outputs(result: Any, outputs: tuple[Output, ...], several: bool, scope: Scope) -> Any:
+    """Log what the task returned; return it with every artifact replaced by its ``ArtifactRef``."""
+    if not outputs:
+        return _log_found(result, scope)
+    if not several:
+        return _log_one(result, outputs[0], scope)
+    if isinstance(result, Mapping):
+        missing = [o.name for o in outputs if o.name not in result]
+        if missing:
+            raise ValueError(f"The task declared outputs {missing} but its result has no such keys.")
+        return {o.name: _log_one(result[o.name], o, scope) for o in outputs}
+    if isinstance(result, list | tuple) and len(result) == len(outputs):
+        return tuple(_log_one(v, o, scope) for v, o in zip(result, outputs, strict=True))
+    raise TypeError(
+        f"The task declared {len(outputs)} outputs; return a tuple of {len(outputs)} values or a dict "
+        f"keyed by {[o.name for o in outputs]}, not {type(result).__name__}."
+    )
+
+
+def _log_found(value: Any, scope: Scope) -> Any:
+    if isinstance(value, Artifact):
+        return _ref(value, scope, None)
+    return _each(value, lambda v: _log_found(v, scope))
+
+
+def _log_one(value: Any, out: Output, scope: Scope) -> ArtifactRef:
+    if isinstance(value, ArtifactRef):
+        return value
+    if isinstance(value, Artifact):
+        if value.collection_name != out.name:
+            raise ValueError(f"The task returned artifact {value.collection_name!r} for output {out.name!r}.")
+        return _ref(value, scope, out)
+    if value is None:
+        raise ValueError(f"The task declared output {out.name!r} but returned None.")
+    artifact = Artifact(out.name, out.type, out.description, dict(out.metadata or {}))
+    if isinstance(value, str | os.PathLike):
+        path = os.fspath(value)
+        if os.path.isdir(path):
+            artifact.add_dir(path)
+        elif os.path.isfile(path):
+            artifact.add_file(path)
+        else:
+            raise FileNotFoundError(f"Output {out.name!r}: the task returned {path!r}, which is no file or directory.")
+    else:
+        artifact.add(value, out.name)  # JSON-able values, numpy arrays, pandas frames
+    return _ref(artifact, scope, out)
+
+
+def _ref(artifact: Artifact, scope: Scope, out: Output | None) -> ArtifactRef:
+    if artifact.is_draft():
+        aliases = list(out.aliases) if out else None
+        tags = list(out.tags) if out else None
+        scope.run().log_artifact(artifact, aliases=aliases, tags=tags)
+    return ArtifactRef.of(artifact)

@@ -1,0 +1,313 @@
+"""``@artifact_task``: a Prefect task whose artifact inputs and outputs become a Run's lineage.
+
+>>> from artiflow import Artifact
+>>> from artiflow.adapters.prefect import artifact_task, Output
+>>> @artifact_task(project="demo", retries=2)                      # doctest: +SKIP
+... def clean(raw: Artifact) -> Artifact:
+...     out = Artifact("clean", type="dataset")
+...     out.add_file(transform(raw.download()))
+...     return out                                  # logged; downstream gets an ArtifactRef
+>>> @artifact_task(project="demo", inputs=["raw"], outputs=Output("stats", type="report"))  # doctest: +SKIP
+... def stats(raw: Artifact) -> dict[str, int]:
+...     return {"rows": count(raw)}                  # stored as the artifact 'stats'
+>>> clean("raw-data:latest")                          # doctest: +SKIP
+
+The task function runs inside a wrapper that, in the same task run (so retries, timeouts and
+failures apply to it): opens the Run, uses every input version, calls the function, logs its
+outputs and finishes the Run with the task's outcome. ``task_key``, the cache key's
+``TASK_SOURCE`` and ``inspect.signature`` all still see the user's function.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import inspect
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, cast, overload
+
+from prefect import Task
+
+from artiflow import Artifact, Settings, Store
+
+from . import ui
+from .binding import (
+    Output,
+    OutputSpec,
+    artifact_parameters,
+    bind_inputs,
+    check_declared,
+    log_outputs,
+    normalize_outputs,
+    parameters_of,
+)
+from .flow import target
+from .runs import Identity, Scope
+from .stores import StoreHandle
+
+if TYPE_CHECKING:
+    from prefect.context import TaskRunContext
+    from prefect.tasks import TaskOptions
+    from typing_extensions import Unpack
+
+P = ParamSpec("P")
+R = TypeVar("R")
+log = logging.getLogger(__name__)
+
+# Task.__init__ parameters whose value lives under another attribute name.
+_ATTRIBUTE_OF = {
+    "on_completion": "on_completion_hooks",
+    "on_failure": "on_failure_hooks",
+    "on_running": "on_running_hooks",
+    "on_rollback": "on_rollback_hooks",
+    "on_commit": "on_commit_hooks",
+    "persist_result": "_user_persist_result",
+    "cache_policy": "_user_cache_policy",
+}
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    """What ``@artifact_task`` was asked to do; pickled along with the task."""
+
+    name: str
+    project: str | None
+    inputs: tuple[str, ...]
+    paths: frozenset[str]  # parameters whose string values are artifact paths
+    outputs: tuple[Output, ...]
+    several: bool
+    handle: StoreHandle
+    ui: bool
+
+
+class ArtifactTask(Task[P, R]):
+    """A ``prefect.Task`` whose runs are artiflow Runs (see the module docstring).
+
+    Takes every ``@task`` option, plus:
+
+    - ``project``: the artiflow project (default: the flow's, else ``ARTIFLOW_PROJECT``);
+    - ``inputs``: parameters that take artifact paths (``"name:alias"``), resolved to one exact
+      version when the task runs; parameters annotated as ``Artifact`` take them too;
+    - ``outputs``: an :class:`Output` (or its name), or several, that the return value becomes;
+    - ``store`` / ``settings``: where to log (default: the flow's, else ``ARTIFLOW_*``);
+    - ``ui``: show versions in the Prefect UI (default True).
+
+    A Prefect cache hit (state ``Cached``) does not call the function, so it opens no Run; its
+    result is still the ``ArtifactRef`` of the exact version the cached run logged.
+    """
+
+    def __init__(
+        self,
+        fn: Callable[P, R],
+        *,
+        project: str | None = None,
+        inputs: Sequence[str] = (),
+        outputs: OutputSpec | None = None,
+        store: Store | StoreHandle | None = None,
+        settings: Settings | None = None,
+        ui: bool = True,
+        **task_kwargs: Unpack[TaskOptions],
+    ) -> None:
+        if inspect.isgeneratorfunction(fn) or inspect.isasyncgenfunction(fn):
+            raise TypeError("@artifact_task does not support generator functions; return the artifact instead.")
+        super().__init__(fn=fn, **task_kwargs)
+        user_fn = self.fn
+        outs, several = normalize_outputs(outputs)
+        handle = store if isinstance(store, StoreHandle) else StoreHandle(store, settings)
+        self.artiflow = TaskSpec(
+            name=self.name, project=project, inputs=tuple(inputs),
+            paths=check_declared(user_fn, inputs) | artifact_parameters(user_fn), outputs=outs, several=several,
+            handle=handle, ui=ui,
+        )
+        self._artiflow_outputs = outputs
+        self._artiflow_fn = user_fn
+        self.fn = cast(Callable[P, R], _wrap(user_fn, self.artiflow))
+
+    def with_options(  # type: ignore[override]
+        self,
+        *,
+        project: str | None = None,
+        inputs: Sequence[str] | None = None,
+        outputs: OutputSpec | None = None,
+        store: Store | None = None,
+        settings: Settings | None = None,
+        ui: bool | None = None,
+        **task_kwargs: Unpack[TaskOptions],
+    ) -> ArtifactTask[P, R]:
+        """A copy with some options changed: every ``@task`` option, and the artiflow ones.
+
+        Unlike ``Task.with_options``, this keeps the artifact behaviour (it returns an
+        ``ArtifactTask``).
+        """
+        init_kwargs: dict[str, Any] = {}
+        for param in inspect.signature(Task.__init__).parameters:
+            if param in ("self", "fn"):
+                continue
+            attr = _ATTRIBUTE_OF.get(param, param)
+            if hasattr(self, attr):
+                value = getattr(self, attr)
+                init_kwargs[param] = list(value) if attr.endswith("_hooks") else value
+        init_kwargs.update(task_kwargs)
+        spec = self.artiflow
+        return ArtifactTask(
+            self._artiflow_fn,
+            project=project if project is not None else spec.project,
+            inputs=inputs if inputs is not None else spec.inputs,
+            outputs=outputs if outputs is not None else self._artiflow_outputs,
+            store=StoreHandle(store, settings) if store is not None or settings is not None else spec.handle,
+            ui=ui if ui is not None else spec.ui,
+            **init_kwargs,
+        )
+
+
+@overload
+def artifact_task(fn: Callable[P, R], /) -> ArtifactTask[P, R]: ...
+
+
+@overload
+def artifact_task(
+    *,
+    project: str | None = None,
+    inputs: Sequence[str] = (),
+    outputs: OutputSpec | None = None,
+    store: Store | None = None,
+    settings: Settings | None = None,
+    ui: bool = True,
+    **task_kwargs: Unpack[TaskOptions],
+) -> _Decorator: ...
+
+
+def artifact_task(
+    fn: Callable[P, R] | None = None,
+    /,
+    *,
+    project: str | None = None,
+    inputs: Sequence[str] = (),
+    outputs: OutputSpec | None = None,
+    store: Store | None = None,
+    settings: Settings | None = None,
+    ui: bool = True,
+    **task_kwargs: Unpack[TaskOptions],
+) -> ArtifactTask[P, R] | _Decorator:
+    """Make a function an :class:`ArtifactTask`; use bare (``@artifact_task``) or with options."""
+    handle = StoreHandle(store, settings)
+
+    def decorate(f: Callable[P, R]) -> ArtifactTask[P, R]:
+        return ArtifactTask(
+            f, project=project, inputs=inputs, outputs=outputs, store=handle, ui=ui, **task_kwargs
+        )
+
+    if fn is not None:
+        return decorate(fn)
+    return _Decorator(decorate)
+
+
+class _Decorator:
+    """What ``artifact_task(...)`` returns: apply it to a function."""
+
+    def __init__(self, decorate: Callable[[Callable[..., Any]], ArtifactTask[Any, Any]]) -> None:
+        self._decorate = decorate
+
+    def __call__(self, fn: Callable[P, R]) -> ArtifactTask[P, R]:
+        return cast(ArtifactTask[P, R], self._decorate(fn))
+
+
+# -- the wrapper ---------------------------------------------------------------------------------
+
+
+def _wrap(fn: Callable[..., Any], spec: TaskSpec) -> Callable[..., Any]:
+    # Only module-level functions are referenced here: Prefect pickles the wrapper by value for
+    # process pools, and a module global such as a ContextVar would not pickle.
+    wrapper: Callable[..., Any]
+    if inspect.iscoroutinefunction(fn):
+
+        @functools.wraps(fn)
+        async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
+            return await run_task_async(spec, fn, args, kwargs)
+
+        wrapper = async_wrapper
+    else:
+
+        @functools.wraps(fn)
+        def sync_wrapper(*args: Any, **kwargs: Any) -> Any:
+            return run_task(spec, fn, args, kwargs)
+
+        wrapper = sync_wrapper
+    # Prefect's cache keys hash the code of the task's source function: keep it the user's.
+    setattr(wrapper, "__prefect_task_source__", fn)  # noqa: B010
+    return wrapper
+
+
+def open_scope(
+    spec: TaskSpec, ctx: TaskRunContext | None, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> Scope:
+    """The Run of this task run, created, or resumed on a retry (same task run id)."""
+    store, project = target(spec.handle, spec.project)
+    params = dict(ctx.parameters) if ctx is not None else parameters_of(fn, args, kwargs)
+    identity = Identity.of_task_run(ctx, ctx.task.name if ctx is not None else spec.name, params)
+    scope = Scope(identity, project, store, ui=spec.ui and ctx is not None)
+    scope.run()
+    return scope
+
+
+def run_task(spec: TaskSpec, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    """Execute one sync task run: inputs, the function, outputs, finish; then the UI."""
+    from prefect.context import TaskRunContext
+
+    scope = open_scope(spec, TaskRunContext.get(), fn, args, kwargs)
+    token = scope.activate()
+    failed = True
+    early = None
+    try:
+        args, kwargs = bind_inputs(fn, args, kwargs, spec.paths, scope)
+        early = ui.publish_uses(scope)  # linked while the function runs
+        result = log_outputs(fn(*args, **kwargs), spec.outputs, spec.several, scope)
+        failed = False
+        return result
+    finally:
+        try:
+            scope.finish(failed=failed)
+        finally:
+            scope.deactivate(token)
+            ui.publish(scope, early)
+
+
+async def run_task_async(
+    spec: TaskSpec, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> Any:
+    """:func:`run_task` for ``async def`` tasks; store work runs in a thread, off the event loop."""
+    from prefect.context import TaskRunContext
+
+    scope = await asyncio.to_thread(open_scope, spec, TaskRunContext.get(), fn, args, kwargs)
+    token = scope.activate()
+    failed = True
+    try:
+        args, kwargs = await asyncio.to_thread(bind_inputs, fn, args, kwargs, spec.paths, scope)
+        value = await fn(*args, **kwargs)
+        result = await asyncio.to_thread(log_outputs, value, spec.outputs, spec.several, scope)
+        failed = False
+        return result
+    finally:
+        try:
+            await asyncio.to_thread(functools.partial(scope.finish, failed=failed))
+        finally:
+            scope.deactivate(token)
+            await ui.apublish(scope)
+
+
+def _cache_key_of(artifact: Artifact) -> tuple[str, ...]:
+    """How Prefect's ``INPUTS`` cache policy sees an Artifact argument: by content, not pickle."""
+    if artifact.is_draft():
+        return ("artiflow-draft", artifact.name, artifact.manifest.digest())
+    return ("artiflow", artifact.qualified_name, artifact.digest)
+
+
+def _register_cache_transform() -> None:
+    from prefect.cache_policies import STABLE_TRANSFORMS
+
+    STABLE_TRANSFORMS.setdefault(Artifact, _cache_key_of)
+
+
+_register_cache_transform()
