@@ -75,8 +75,24 @@ def collection_node(project: str, name: str) -> str:
     return f"collection:{project}/{name}"
 
 
+def add_nodes(graph: nx.DiGraph, nodes: dict[str, dict[str, object]]) -> None:
+    """``graph.add_nodes_from(nodes.items())``, faster: networkx pays an exception for every
+    ``(node, attributes)`` pair, so the nodes go in bare and their attributes after."""
+    graph.add_nodes_from(nodes)
+    into = graph.nodes
+    for node, data in nodes.items():
+        into[node].update(data)
+
+
 Direction = Literal["in", "out"]
 """Which edges of a node: ``in`` (a version's logs, a run's uses) or ``out`` (a version's uses, a run's logs)."""
+
+
+FlowRow = tuple[int, str, bool, str, str]
+"""A bare edge record: ``(id, kind, created, run_id, version_id)``."""
+
+VersionInfo = tuple[str, str, str, int, str]
+"""What the graph keeps of a version: ``(project, name, type, version_index, state)``."""
 
 
 class LineageSource(Protocol):
@@ -87,6 +103,12 @@ class LineageSource(Protocol):
     def edges_of(
         self, *, version_ids: Sequence[str], run_ids: Sequence[str], direction: Direction | None = None
     ) -> Sequence[EdgeLike]: ...
+    def flow_of(
+        self, *, version_ids: Sequence[str], run_ids: Sequence[str], direction: Direction
+    ) -> Sequence[FlowRow]: ...
+    def describe(
+        self, *, version_ids: Sequence[str], run_ids: Sequence[str]
+    ) -> tuple[dict[str, VersionInfo], dict[str, str]]: ...
     def resolve_artifact(self, ref: str) -> str | None: ...
     def run_exists(self, run_id: str) -> bool: ...
     def collection_type(self, project: str, name: str) -> str | None: ...
@@ -110,6 +132,11 @@ class LineageGraph:
         self._loaded: dict[Direction, set[str]] = {"in": set(), "out": set()}
         self._synced = False
         self._by_ref: dict[str, str] = {}
+
+    @property
+    def loaded(self) -> dict[Direction, set[str]]:
+        """The nodes whose edges are loaded, per side (read-only: see :meth:`expand`)."""
+        return self._loaded
 
     # -- feeding -------------------------------------------------------------------------------
 
@@ -190,24 +217,45 @@ class LineageGraph:
             for d in sides:
                 self._loaded[d].update(todo)
 
-    def link(self, nodes: Iterable[str], direction: Direction) -> None:
-        """Load the edges on one side of these nodes that join them to nodes already loaded.
-
-        Adds no node: a depth-limited walk calls it on its last ring, so that its answer holds
-        every edge among the nodes it reached without loading the ring beyond.
-        """
-        if self.source is None:
-            return
+    def absorb(self, rows: Iterable[FlowRow], loaded: Iterable[str], direction: Direction) -> None:
+        """Place bare edge records a walk read from the source (:func:`.walk.reach`), in bulk:
+        the graph ``_place`` would build, with the new nodes' attributes fetched in one go.
+        ``loaded`` are the nodes whose ``direction`` side the rows hold completely."""
+        assert self.source is not None
         with self.lock:
-            todo = [n for n in dict.fromkeys(nodes) if n not in self._loaded[direction]]
-            if not todo:
-                return
             g = self.graph
-            versions = [n[9:] for n in todo if n.startswith("artifact:")]
-            runs = [n[4:] for n in todo if n.startswith("run:")]
-            for edge in self.source.edges_of(version_ids=versions, run_ids=runs, direction=direction):
-                if artifact_node(edge.version_id) in g and run_node(edge.run_id) in g:
-                    self._place(edge)
+            rows = sorted(rows)  # oldest first: the first record of a pair sets its ``seq``
+            versions, runs = self.source.describe(
+                version_ids=list({v for *_, v in rows if artifact_node(v) not in g}),
+                run_ids=list({r for *_, r, _ in rows if run_node(r) not in g}),
+            )
+            fresh: dict[str, dict[str, object]] = {}
+            for vid, (p, n, t, i, st) in versions.items():
+                fresh.setdefault(collection_node(p, n), {"kind": "collection", "project": p, "name": n, "type": t})
+                fresh[artifact_node(vid)] = {"kind": "artifact", "id": vid, "project": p, "name": n, "type": t,
+                                             "version_index": i, "ref": f"{p}/{n}:v{i}", "producer": None, "state": st}
+                self._by_ref[f"{p}/{n}:v{i}"] = vid
+            for rid, p in runs.items():
+                fresh[run_node(rid)] = {"kind": "run", "id": rid, "project": p, "path": f"{p}/{rid}"}
+            add_nodes(g, {k: d for k, d in fresh.items() if k not in g})
+            g.add_edges_from((artifact_node(vid), collection_node(p, n), {"kind": "version_of", "seq": 0})
+                             for vid, (p, n, *_) in versions.items())
+            nodes, new = g.nodes, dict[tuple[str, str], dict[str, object]]()
+            for eid, kind, created, rid, vid in rows:
+                a, r = artifact_node(vid), run_node(rid)
+                if a not in g or r not in g:
+                    continue  # a record whose version or run is gone: the joined query skipped it too
+                if kind == "logged" and created:
+                    nodes[a]["producer"] = rid
+                uv = (r, a) if kind == "logged" else (a, r)
+                if uv in new:
+                    continue
+                if (old := g.get_edge_data(*uv)) is None:
+                    new[uv] = {"kind": kind, "seq": eid}
+                elif eid < old["seq"]:
+                    old["seq"] = eid
+            g.add_edges_from((u, v, d) for (u, v), d in new.items())
+            self._loaded[direction].update(loaded)
 
     def set_state(self, version_id: str, state: str) -> None:
         """Record a loaded version's new state: a deletion writes no edge, so ``sync`` cannot see it."""

@@ -28,7 +28,8 @@ from typing import Any
 
 import networkx as nx
 
-from .graph import LineageEvent, LineageGraph  # noqa: F401 - LineageEvent is used by the doctest
+from .graph import LineageEvent, LineageGraph, add_nodes  # noqa: F401 - LineageEvent is used by the doctest
+from .walk import reach
 
 _FLOW = ("logged", "used")
 
@@ -72,34 +73,20 @@ def _walk(g: LineageGraph, start: str, *, up: bool, depth: int | None) -> Lineag
         raise ValueError("depth must be None or a non-negative number of hops.")
     g.sync()
     root = g.node(start)
-    seen = {root: 0}
-    frontier = [root]
-    hops = 0
-    while frontier and (depth is None or hops < depth):
-        g.expand(frontier, "in" if up else "out")
-        hops += 1
-        nxt: list[str] = []
-        with g.lock:
-            adjacent = g.graph.pred if up else g.graph.succ
-            for n in frontier:
-                for other, data in adjacent[n].items():
-                    if data["kind"] in _FLOW and other not in seen:
-                        seen[other] = hops
-                        nxt.append(other)
-        frontier = nxt
-    if frontier:  # stopped by the depth: the edges among the reached nodes, and no further
-        g.link(frontier, "in" if up else "out")
+    seen = reach(g, root, "in" if up else "out", depth)
     return _result(g, root, seen)
 
 
 def _result(g: LineageGraph, root: str, seen: dict[str, int]) -> LineageResult:
     with g.lock:
-        data = {n: g.graph.nodes[n] for n in seen}
+        nodes = g.graph.nodes
+        data = {n: nodes[n] for n in seen}
+        # g.graph.subgraph(seen) is avoided: its views are slow, and so are the per-node
+        # ``succ[u]`` views (out_edges(nbunch) reads the dicts); add_nodes copies the attributes
         sub = nx.DiGraph()
-        # networkx copies the attribute dicts; g.graph.subgraph(seen) is avoided, its views are slow
-        sub.add_nodes_from(data.items())
+        add_nodes(sub, data)
         sub.add_edges_from(
-            (u, v, d) for u in seen for v, d in g.graph.succ[u].items() if v in seen and d["kind"] in _FLOW
+            (u, v, d) for u, v, d in g.graph.out_edges(seen, data=True) if v in seen and d["kind"] in _FLOW
         )
         labels = {n: _label(n, d) for n, d in data.items()}
         order = sorted(seen, key=lambda n: (seen[n], labels[n]))

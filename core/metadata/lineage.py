@@ -16,7 +16,7 @@ from . import schema as s
 from .records import EdgeRecord
 
 if TYPE_CHECKING:
-    from artiflow.lineage.graph import Direction
+    from artiflow.lineage.graph import Direction, FlowRow, VersionInfo
 
     from .store import MetadataStore
 
@@ -73,6 +73,42 @@ class SqlLineageSource:
                     for row in conn.execute(q).all():  # columns in EdgeRecord's order, see edge_query
                         rows[row[0]] = EdgeRecord(*row)
         return [rows[k] for k in sorted(rows)]
+
+    def flow_of(
+        self, *, version_ids: Sequence[str], run_ids: Sequence[str], direction: Direction
+    ) -> list[FlowRow]:
+        """The bare edge rows ``(id, kind, created, run_id, version_id)`` on one side of these
+        versions and runs, in no order: the edges table alone, no join (see :meth:`describe`)."""
+        e = s.edges
+        kinds = ("logged", "used") if direction == "in" else ("used", "logged")
+        cols = (e.c.id, e.c.kind, e.c.created, e.c.run_id, e.c.version_id)
+        rows: list[FlowRow] = []
+        with self._md.engine.connect() as conn:
+            for column, ids, kind in ((e.c.version_id, version_ids, kinds[0]), (e.c.run_id, run_ids, kinds[1])):
+                for batch in _batches(list(ids)):
+                    q = sa.select(*cols).where(column.in_(batch), e.c.kind == kind)
+                    rows.extend((i, k, bool(c), r, v) for i, k, c, r, v in conn.execute(q).all())
+        return rows
+
+    def describe(
+        self, *, version_ids: Sequence[str], run_ids: Sequence[str]
+    ) -> tuple[dict[str, VersionInfo], dict[str, str]]:
+        """What the graph keeps of these versions (``project, name, type, version_index, state``)
+        and runs (their project), looked up by primary key in batches."""
+        v, c, r = s.versions, s.collections, s.runs
+        versions: dict[str, VersionInfo] = {}
+        runs: dict[str, str] = {}
+        vq = sa.select(v.c.id, c.c.project, c.c.name, c.c.type, v.c.version_index, v.c.state).join(
+            c, c.c.id == v.c.collection_id
+        )
+        with self._md.engine.connect() as conn:
+            for batch in _batches(list(version_ids)):
+                for vid, project, name, type_, index, state in conn.execute(vq.where(v.c.id.in_(batch))).all():
+                    versions[vid] = (project, name, type_, int(index), state)
+            rq = sa.select(r.c.id, r.c.project)
+            for batch in _batches(list(run_ids)):
+                runs.update((rid, project) for rid, project in conn.execute(rq.where(r.c.id.in_(batch))).all())
+        return versions, runs
 
     def resolve_artifact(self, ref: str) -> str | None:
         """The version id of ``project/name:vN`` (deleted versions included), or None."""
