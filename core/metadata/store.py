@@ -12,6 +12,7 @@ import logging
 import random
 import time
 import uuid
+import weakref
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -70,10 +71,13 @@ class MetadataStore:
             _sqlite_setup(self.engine)
         else:
             self.engine = sa.create_engine(url, pool_pre_ping=True)
+        # A store dropped without close() still closes its pooled connections (a server-side
+        # session each, on PostgreSQL) instead of leaving them to the garbage collector.
+        self._finalizer = weakref.finalize(self, self.engine.dispose)
         self._create_schema()
 
     def close(self) -> None:
-        self.engine.dispose()
+        self._finalizer()  # dispose of the engine's connections, once
 
     # -- transactions -------------------------------------------------------------------------
 

@@ -34,6 +34,7 @@ def test_a_ref_pickles_and_resolves_to_exactly_its_version(store: artiflow.Store
     assert ArtifactRef.model_validate_json(ref.model_dump_json()) == ref
 
 
+@pytest.mark.local_only
 def test_a_ref_from_another_store_is_refused(store: artiflow.Store, tmp_path: Path) -> None:
     other = artiflow.Store.open(home=tmp_path / "other")
     ref = ArtifactRef.of(_log(other, "cats", "elsewhere\n"))
