@@ -699,3 +699,15 @@ def _copy_blobs(origin: Store, target: Store, entries: Sequence[ManifestEntry]) 
                 local = os.path.join(tmp, "blob")
                 origin.blobs.copy_to(e.digest, local)
                 target.blobs.put_file(local, e.digest)
+
+
+def add_path(artifact: Artifact, path: str) -> None:
+    """Add whatever ``path`` is: a URI as a reference, a directory, or a file."""
+    if "://" in path:
+        artifact.add_reference(path)
+    elif os.path.isdir(path):
+        artifact.add_dir(path)
+    elif os.path.isfile(path):
+        artifact.add_file(path)
+    else:
+        raise FileNotFoundError(f"Nothing to log at {path!r}: not a file, directory or URI.")

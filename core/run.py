@@ -25,7 +25,7 @@ from typing import Any, cast
 from artiflow.lineage import LineageResult, downstream, upstream
 
 from . import collab, openlineage, validate
-from .artifact import Artifact
+from .artifact import Artifact, add_path
 from .errors import ArtifactFinalizedError, ArtiflowError, DistributedIdError, InvalidNameError, TypeMismatchError
 from .metadata import RunRecord
 from .paths import ArtifactPath
@@ -288,14 +288,7 @@ class Run:
         base = os.path.basename(path.rstrip("/")) or "artifact"
         default = re.sub(r"[^A-Za-z0-9_\-.]", "_", f"run-{self.id}-{base}")
         artifact = Artifact(name or default, type_ or "unspecified")
-        if "://" in path:
-            artifact.add_reference(path)
-        elif os.path.isdir(path):
-            artifact.add_dir(path)
-        elif os.path.isfile(path):
-            artifact.add_file(path)
-        else:
-            raise FileNotFoundError(f"Nothing to log at {path!r}: not a file, directory or URI.")
+        add_path(artifact, path)
         return artifact
 
     def use_artifact(

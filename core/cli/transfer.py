@@ -13,7 +13,7 @@ from rich.markup import escape
 
 from .. import validate
 from ..api import Api
-from ..artifact import Artifact
+from ..artifact import Artifact, add_path
 from ..run import init
 from .context import cli_state, report_errors, resolve
 from .progress import TransferProgress
@@ -56,7 +56,7 @@ def put(
         artifact = Artifact(name or default_name(path), type_, description=description)
         # Refuse a type collision before a run is opened and any file is copied.
         store.check_type(project_, artifact.collection_name, type_)
-        _add_content(artifact, path)
+        add_path(artifact, path)
         with TransferProgress(state.err, "Storing") as bar, init(
             project=project_, job_type="cli-put", store=store
         ) as run:
@@ -82,17 +82,6 @@ def default_name(path: str) -> str:
     local = unquote(urlparse(path).path) if "://" in path else os.path.abspath(path)
     base = os.path.basename(local.rstrip("/"))
     return re.sub(r"[^A-Za-z0-9_\-.]", "_", base).strip(".") or "artifact"
-
-
-def _add_content(artifact: Artifact, path: str) -> None:
-    if "://" in path:
-        artifact.add_reference(path)
-    elif os.path.isdir(path):
-        artifact.add_dir(path)
-    elif os.path.isfile(path):
-        artifact.add_file(path)
-    else:
-        raise FileNotFoundError(f"Nothing to log at {path!r}: no such file or directory.")
 
 
 @report_errors
