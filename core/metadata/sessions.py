@@ -112,7 +112,7 @@ def commit_session(md: MetadataStore, session: Session, new: NewVersion) -> tupl
     return md.write(tx)
 
 
-def _open_row(conn: Connection, project: str, name: str, distributed_id: str) -> sa.Row[Any] | None:
+def _open_row(conn: Connection, project: str, name: str, distributed_id: str) -> Any:  # a Row or None
     u = s.upload_sessions
     return conn.execute(
         sa.select(u.c.id, u.c.type).where(
