@@ -20,13 +20,6 @@ from artiflow.cli.progress import TransferProgress
 HELLO_DIGEST = "df2baf4982f9ccdd99de4a5a8b016e45"  # one file a.txt = "hello\n" (DESIGN.md §2)
 
 
-@pytest.fixture(autouse=True)
-def _plain_output(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Captured output is not a terminal; make sure the environment does not pretend otherwise."""
-    for var in ("FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE", "COLUMNS", "NO_COLOR"):
-        monkeypatch.delenv(var, raising=False)
-
-
 def cli(*args: str | Path) -> Result:
     return CliRunner().invoke(app, [str(a) for a in args])
 

@@ -22,12 +22,6 @@ MakeTree = Callable[..., Path]
 EXAMPLES = Path(__file__).parents[2] / "examples"
 
 
-@pytest.fixture(autouse=True)
-def _plain_output(monkeypatch: pytest.MonkeyPatch) -> None:
-    for var in ("FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE", "COLUMNS", "NO_COLOR"):
-        monkeypatch.delenv(var, raising=False)
-
-
 def cli(*args: str | Path) -> Result:
     return CliRunner().invoke(app, [str(a) for a in args])
 
