@@ -10,10 +10,12 @@ run is recorded as having logged the version.
 
 from __future__ import annotations
 
+from collections.abc import Collection
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from . import validate
-from .errors import EntryConflictError
+from .errors import ArtifactNotFoundError, EntryConflictError
 from .manifest import Manifest, ManifestEntry
 from .metadata import NewVersion, VersionRecord
 from .metadata.sessions import Session, SessionChanged, add_part, commit_session, open_session
@@ -26,15 +28,32 @@ _MERGE_ATTEMPTS = 20
 
 
 def upsert(
-    store: Store, artifact: Artifact, *, project: str, run_id: str, distributed_id: str, progress: Progress | None
-) -> None:
-    """Store ``artifact``'s files and add them as one part of the open collaborative version."""
+    store: Store,
+    artifact: Artifact,
+    *,
+    project: str,
+    run_id: str,
+    distributed_id: str,
+    progress: Progress | None,
+    prefix: str = "",
+) -> str:
+    """Store ``artifact``'s files and add them as one part of the open collaborative version.
+
+    ``prefix`` (``"part-00003/"``) puts this part's files under a directory of their own.
+    Returns the part's manifest digest, which :func:`finish` can select parts by.
+    """
     store.check_type(project, artifact.collection_name, artifact.type)
     part = artifact._final_manifest(store, progress)
+    if prefix:
+        part = Manifest.from_entries(
+            e.model_copy(update={"path": validate.entry_path(prefix + e.path)}) for e in part
+        )
+    digest = store.blobs.put_bytes(part.to_json())
     add_part(
         store.metadata, project=project, name=artifact.collection_name, type_=artifact.type,
-        distributed_id=distributed_id, run_id=run_id, manifest_digest=store.blobs.put_bytes(part.to_json()),
+        distributed_id=distributed_id, run_id=run_id, manifest_digest=digest,
     )
+    return digest
 
 
 def merge(store: Store, session: Session) -> Manifest:
@@ -66,11 +85,19 @@ def finish(
     metadata: dict[str, object],
     aliases: list[str],
     tags: list[str],
+    parts: Collection[str] | None = None,
 ) -> tuple[VersionRecord, Manifest, bool]:
-    """Merge every part of the open session and commit it as one version."""
+    """Merge every part of the open session and commit it as one version.
+
+    ``parts`` (manifest digests, as :func:`upsert` returns them) keeps only those parts: an
+    engine passes the parts its writers finally reported, so an attempt that upserted and then
+    failed and was retried does not count twice. A selected part missing from the session
+    raises, rather than committing a version without it.
+    """
     for _ in range(_MERGE_ATTEMPTS):
         session = open_session(store.metadata, project, validate.artifact_name(name), distributed_id)
-        manifest = merge(store, session)
+        chosen = session if parts is None else _select(session, parts)
+        manifest = merge(store, chosen)
         new = NewVersion(
             project=project, name=name, type=session.type, digest=manifest.digest(),
             manifest_digest=store.blobs.put_bytes(manifest.to_json()), size=manifest.size,
@@ -78,7 +105,7 @@ def finish(
             aliases=tuple(aliases), tags=tuple(tags), distributed_id=distributed_id,
         )
         try:
-            record, created = commit_session(store.metadata, session, new)
+            record, created = commit_session(store.metadata, session, new, contributors=chosen.parts)
         except SessionChanged:
             continue  # a late part arrived while merging: merge again, it must not be lost
         store.lineage()
@@ -87,3 +114,14 @@ def finish(
         f"Collaborative version {project}/{name} ({distributed_id!r}) kept changing while it was being "
         "finished; finish it once every writer is done."
     )
+
+
+def _select(session: Session, digests: Collection[str]) -> Session:
+    wanted = set(digests)
+    have = {p.manifest_digest for p in session.parts}
+    if missing := wanted - have:
+        raise ArtifactNotFoundError(
+            f"Collaborative version {session.project}/{session.name} ({session.distributed_id!r}) has no "
+            f"part with manifest {sorted(missing)[0]}; {len(missing)} selected part(s) were never upserted."
+        )
+    return replace(session, parts=tuple(p for p in session.parts if p.manifest_digest in wanted))

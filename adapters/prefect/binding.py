@@ -9,11 +9,17 @@ Inputs, in each call:
   artifact path (``name``, ``name:alias``, ``project/name:vN``) resolved once, at the start of the
   task run, to one exact version.
 
+- a :class:`~.parts.PartRef` (what a mapped run of a collaborative ``.map`` returned) is the
+  version its map committed; a list of them, all of one map (what ``.map`` returned), becomes
+  that one ``Artifact``.
+
 Lists, tuples and dicts are searched one value at a time, so ``train(parts=[ref1, ref2])`` uses both.
 
 Outputs: an ``Artifact`` the task returns (also inside a list, tuple or dict) is logged; with
 ``outputs=`` declared, a returned path (file or directory) or a Python object becomes the named
 artifact. Either way the task's result is the :class:`~.refs.ArtifactRef` of the logged version.
+In a mapped run of a collaborative ``.map`` the artifact is upserted as one part instead, and the
+result is its :class:`~.parts.PartRef`.
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ from typing import Any
 
 from artiflow import Artifact
 
+from .parts import PartRef
 from .refs import ArtifactRef
 from .runs import Scope
 
@@ -116,6 +123,10 @@ def bind_inputs(
 
 
 def _bind(value: Any, scope: Scope, param: str, *, strings: bool) -> Any:
+    if isinstance(value, PartRef):
+        return scope.run().use_artifact(value.resolve(scope.store), use_as=param)
+    if _one_version(value):  # what a collaborative .map returned: its one version
+        return scope.run().use_artifact(value[0].resolve(scope.store), use_as=param)
     if isinstance(value, ArtifactRef):
         return scope.run().use_artifact(value.resolve(scope.store), use_as=param)
     if isinstance(value, Artifact):
@@ -123,6 +134,14 @@ def _bind(value: Any, scope: Scope, param: str, *, strings: bool) -> Any:
     if strings and isinstance(value, str):
         return scope.run().use_artifact(value, use_as=param)
     return _each(value, lambda v: _bind(v, scope, param, strings=strings))
+
+
+def _one_version(value: Any) -> bool:
+    """A non-empty list or tuple of parts, all of one collaborative version."""
+    return (
+        isinstance(value, list | tuple) and bool(value) and all(isinstance(v, PartRef) for v in value)
+        and len({v.key for v in value}) == 1
+    )
 
 
 def _each(value: Any, fn: Callable[[Any], Any]) -> Any:
@@ -175,8 +194,8 @@ def _log_found(value: Any, scope: Scope) -> Any:
     return _each(value, lambda v: _log_found(v, scope))
 
 
-def _log_one(value: Any, out: Output, scope: Scope) -> ArtifactRef:
-    if isinstance(value, ArtifactRef):
+def _log_one(value: Any, out: Output, scope: Scope) -> ArtifactRef | PartRef:
+    if isinstance(value, ArtifactRef | PartRef):
         return value
     if isinstance(value, Artifact):
         if value.collection_name != out.name:
@@ -198,9 +217,12 @@ def _log_one(value: Any, out: Output, scope: Scope) -> ArtifactRef:
     return _ref(artifact, scope, out)
 
 
-def _ref(artifact: Artifact, scope: Scope, out: Output | None) -> ArtifactRef:
-    if artifact.is_draft():
-        aliases = list(out.aliases) if out else None
-        tags = list(out.tags) if out else None
-        scope.run().log_artifact(artifact, aliases=aliases, tags=tags)
+def _ref(artifact: Artifact, scope: Scope, out: Output | None) -> ArtifactRef | PartRef:
+    if not artifact.is_draft():
+        return ArtifactRef.of(artifact)
+    aliases = list(out.aliases) if out else []
+    tags = list(out.tags) if out else []
+    if scope.part is not None:  # a mapped run of a collaborative .map
+        return scope.run().upsert_part(artifact, aliases, tags)
+    scope.run().log_artifact(artifact, aliases=aliases, tags=tags)
     return ArtifactRef.of(artifact)

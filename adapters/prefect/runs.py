@@ -28,8 +28,9 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import artiflow
-from artiflow import Artifact, Run, Store
+from artiflow import Artifact, Run, Store, collab, validate
 
+from .parts import Part, PartRef
 from .refs import ArtifactRef
 
 if TYPE_CHECKING:
@@ -106,6 +107,8 @@ class Scope:
     used: list[Artifact] = field(default_factory=list)
     logged: list[Logged] = field(default_factory=list)
     announced_uses: int = 0  # how many of ``used`` the Prefect UI has been told about
+    part: Part | None = None  # set in a mapped run of a collaborative ``.map``: it upserts parts
+    part_prefix: str = ""  # where that part's files go, e.g. ``part-00003/``
     _run: TrackedRun | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -182,6 +185,40 @@ class TrackedRun(Run):
         artifact = super().finish_artifact(
             artifact_or_path, name, type, aliases, distributed_id, progress=progress
         )
+        self._scope.logged.append(Logged(artifact, artifact.created_at >= before))
+        return artifact
+
+    def upsert_part(self, artifact: Artifact, aliases: Sequence[str] = (), tags: Sequence[str] = ()) -> PartRef:
+        """Add ``artifact``'s files, under the part prefix, to this mapped run's collaborative version."""
+        part = self._scope.part
+        if part is None:
+            raise RuntimeError("upsert_part is only for mapped runs of a collaborative .map.")
+        digest = collab.upsert(
+            self.store, artifact, project=self.project, run_id=self.id, distributed_id=part.distributed_id,
+            progress=None, prefix=self._scope.part_prefix,
+        )
+        return PartRef(
+            project=self.project, name=artifact.collection_name, type=artifact.type,
+            distributed_id=part.distributed_id, index=part.index, run_id=self.id, manifest=digest,
+            description=artifact.description, metadata=dict(artifact.metadata),
+            aliases=tuple(validate.aliases([*(a for a in artifact.aliases if a != "latest"), *aliases])),
+            tags=tuple(validate.tags([*artifact.tags, *tags])),
+        )
+
+    def finish_parts(self, parts: Sequence[PartRef]) -> Artifact:
+        """Commit the parts of one collaborative version (all of one map, one name) as one version."""
+        first = parts[0]
+        metadata: dict[str, Any] = {}
+        for p in parts:
+            metadata.update(p.metadata)
+        before = datetime.now(UTC)
+        record, _manifest, _created = collab.finish(
+            self.store, project=first.project, name=first.name, distributed_id=first.distributed_id,
+            run_id=self.id, description=next((p.description for p in parts if p.description), None),
+            metadata=metadata, aliases=list(dict.fromkeys(a for p in parts for a in p.aliases)),
+            tags=list(dict.fromkeys(t for p in parts for t in p.tags)), parts=[p.manifest for p in parts],
+        )
+        artifact = Artifact._from_record(self.store, record)
         self._scope.logged.append(Logged(artifact, artifact.created_at >= before))
         return artifact
 

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, cast, overload
 
 from prefect import Task
+from prefect.cache_policies import NO_CACHE
 
 from artiflow import Artifact, Settings, Store
 
@@ -44,6 +45,8 @@ from .binding import (
     parameters_of,
 )
 from .flow import target
+from .parts import DEFAULT_PREFIX, map_parts, group, part_of, part_refs
+from .refs import ArtifactRef
 from .runs import Identity, Scope
 from .stores import StoreHandle
 
@@ -80,6 +83,8 @@ class TaskSpec:
     several: bool
     handle: StoreHandle
     ui: bool
+    collaborative: bool = True
+    part_prefix: str = DEFAULT_PREFIX
 
 
 class ArtifactTask(Task[P, R]):
@@ -92,7 +97,12 @@ class ArtifactTask(Task[P, R]):
       version when the task runs; parameters annotated as ``Artifact`` take them too;
     - ``outputs``: an :class:`Output` (or its name), or several, that the return value becomes;
     - ``store`` / ``settings``: where to log (default: the flow's, else ``ARTIFLOW_*``);
-    - ``ui``: show versions in the Prefect UI (default True).
+    - ``ui``: show versions in the Prefect UI (default True);
+    - ``collaborative``: ``.map`` builds one version of each artifact from all mapped runs
+      (default True; see :mod:`.parts`); False logs one version per mapped run;
+    - ``part_prefix``: where each mapped run's files go in that version, a format string of
+      ``index`` (default ``"part-{index:05d}/"``); ``""`` keeps the paths as returned, and two
+      parts that give one path different content then fail the finishing task.
 
     A Prefect cache hit (state ``Cached``) does not call the function, so it opens no Run; its
     result is still the ``ArtifactRef`` of the exact version the cached run logged.
@@ -108,6 +118,8 @@ class ArtifactTask(Task[P, R]):
         store: Store | StoreHandle | None = None,
         settings: Settings | None = None,
         ui: bool = True,
+        collaborative: bool = True,
+        part_prefix: str = DEFAULT_PREFIX,
         **task_kwargs: Unpack[TaskOptions],
     ) -> None:
         if inspect.isgeneratorfunction(fn) or inspect.isasyncgenfunction(fn):
@@ -119,7 +131,7 @@ class ArtifactTask(Task[P, R]):
         self.artiflow = TaskSpec(
             name=self.name, project=project, inputs=tuple(inputs),
             paths=check_declared(user_fn, inputs) | artifact_parameters(user_fn), outputs=outs, several=several,
-            handle=handle, ui=ui,
+            handle=handle, ui=ui, collaborative=collaborative, part_prefix=_check_prefix(part_prefix),
         )
         self._artiflow_outputs = outputs
         self._artiflow_fn = user_fn
@@ -134,6 +146,8 @@ class ArtifactTask(Task[P, R]):
         store: Store | None = None,
         settings: Settings | None = None,
         ui: bool | None = None,
+        collaborative: bool | None = None,
+        part_prefix: str | None = None,
         **task_kwargs: Unpack[TaskOptions],
     ) -> ArtifactTask[P, R]:
         """A copy with some options changed: every ``@task`` option, and the artiflow ones.
@@ -158,8 +172,38 @@ class ArtifactTask(Task[P, R]):
             outputs=outputs if outputs is not None else self._artiflow_outputs,
             store=StoreHandle(store, settings) if store is not None or settings is not None else spec.handle,
             ui=ui if ui is not None else spec.ui,
+            collaborative=collaborative if collaborative is not None else spec.collaborative,
+            part_prefix=part_prefix if part_prefix is not None else spec.part_prefix,
             **init_kwargs,
         )
+
+    def map(  # type: ignore[override]
+        self,
+        *args: Any,
+        return_state: bool = False,
+        wait_for: Any = None,
+        deferred: bool = False,
+        **kwargs: Any,
+    ) -> Any:
+        """``Task.map``; with ``collaborative`` (the default) the mapped runs build one version.
+
+        Returns :class:`~.parts.MappedArtifacts`, the usual list of futures, whose
+        ``artifact()`` is the committed version (see :mod:`.parts`).
+        """
+        from prefect.context import FlowRunContext
+
+        runner = getattr(FlowRunContext.get(), "task_runner", None)
+        if not self.artiflow.collaborative or deferred or runner is None:
+            return super().map(*args, return_state=return_state, wait_for=wait_for, deferred=deferred, **kwargs)
+        from prefect.utilities.callables import get_call_parameters
+
+        parameters = get_call_parameters(self.fn, args, kwargs, apply_defaults=False)
+        parts = self.with_options(cache_policy=NO_CACHE, cache_key_fn=None)
+        futures = map_parts(parts, _finisher(self), runner, parameters, wait_for)
+        if return_state:
+            futures.wait()
+            return [f.state for f in futures]
+        return futures
 
 
 @overload
@@ -175,6 +219,8 @@ def artifact_task(
     store: Store | None = None,
     settings: Settings | None = None,
     ui: bool = True,
+    collaborative: bool = True,
+    part_prefix: str = DEFAULT_PREFIX,
     **task_kwargs: Unpack[TaskOptions],
 ) -> _Decorator: ...
 
@@ -189,6 +235,8 @@ def artifact_task(
     store: Store | None = None,
     settings: Settings | None = None,
     ui: bool = True,
+    collaborative: bool = True,
+    part_prefix: str = DEFAULT_PREFIX,
     **task_kwargs: Unpack[TaskOptions],
 ) -> ArtifactTask[P, R] | _Decorator:
     """Make a function an :class:`ArtifactTask`; use bare (``@artifact_task``) or with options."""
@@ -196,7 +244,8 @@ def artifact_task(
 
     def decorate(f: Callable[P, R]) -> ArtifactTask[P, R]:
         return ArtifactTask(
-            f, project=project, inputs=inputs, outputs=outputs, store=handle, ui=ui, **task_kwargs
+            f, project=project, inputs=inputs, outputs=outputs, store=handle, ui=ui, collaborative=collaborative,
+            part_prefix=part_prefix, **task_kwargs
         )
 
     if fn is not None:
@@ -248,6 +297,8 @@ def open_scope(
     params = dict(ctx.parameters) if ctx is not None else parameters_of(fn, args, kwargs)
     identity = Identity.of_task_run(ctx, ctx.task.name if ctx is not None else spec.name, params)
     scope = Scope(identity, project, store, ui=spec.ui and ctx is not None)
+    if (part := part_of(ctx)) is not None:
+        scope.part, scope.part_prefix = part, spec.part_prefix.format(index=part.index)
     scope.run()
     return scope
 
@@ -295,6 +346,52 @@ async def run_task_async(
         finally:
             scope.deactivate(token)
             await ui.apublish(scope)
+
+
+def _check_prefix(prefix: str) -> str:
+    try:
+        made = prefix.format(index=0)
+    except (KeyError, IndexError, ValueError) as exc:
+        raise ValueError(f"part_prefix {prefix!r} must be a format string of 'index' only, e.g. 'part-{{index:05d}}/'.") from exc
+    if made and (made.startswith("/") or ".." in made.split("/")):
+        raise ValueError(f"part_prefix {prefix!r} must be a relative directory, e.g. 'part-{{index:05d}}/'.")
+    return prefix if not made or made.endswith("/") else prefix + "/"
+
+
+# -- the finishing task of a collaborative map ---------------------------------------------------
+
+
+def _finisher(task: ArtifactTask[Any, Any]) -> Task[..., Any]:
+    """The task that commits a collaborative map's parts: ``<task name>-finish``."""
+    spec, name = task.artiflow, f"{task.name}-finish"
+
+    def finish(parts: list[Any]) -> Any:
+        return finish_map(spec, parts)
+
+    return Task(fn=finish, name=name, cache_policy=NO_CACHE, retries=task.retries,
+                retry_delay_seconds=task.retry_delay_seconds)
+
+
+def finish_map(spec: TaskSpec, parts: list[Any]) -> ArtifactRef | dict[str, ArtifactRef] | None:
+    """Commit every artifact the mapped runs upserted, each as one version; their refs by name."""
+    from prefect.context import TaskRunContext
+
+    groups = group(part_refs(parts))
+    if not groups:
+        return None
+    scope = open_scope(spec, TaskRunContext.get(), finish_map, (spec, parts), {})
+    token = scope.activate()
+    failed = True
+    try:
+        refs = {key[1]: ArtifactRef.of(scope.run().finish_parts(g)) for key, g in groups.items()}
+        failed = False
+    finally:
+        try:
+            scope.finish(failed=failed)
+        finally:
+            scope.deactivate(token)
+            ui.publish(scope)
+    return next(iter(refs.values())) if len(refs) == 1 else refs
 
 
 def _cache_key_of(artifact: Artifact) -> tuple[str, ...]:

@@ -82,9 +82,12 @@ def open_session(md: MetadataStore, project: str, name: str, distributed_id: str
     return Session(row.id, project, name, row.type, distributed_id, tuple(Part(*p) for p in parts))
 
 
-def commit_session(md: MetadataStore, session: Session, new: NewVersion) -> tuple[VersionRecord, bool]:
+def commit_session(
+    md: MetadataStore, session: Session, new: NewVersion, *, contributors: tuple[Part, ...] | None = None
+) -> tuple[VersionRecord, bool]:
     """Close the session and commit its merged version, in one transaction.
 
+    The runs of ``contributors`` (default: every part) are recorded as having logged it.
     Raises :class:`SessionChanged` if a part arrived since ``session`` was read.
     """
     now = md.now()
@@ -99,7 +102,7 @@ def commit_session(md: MetadataStore, session: Session, new: NewVersion) -> tupl
         if still_open != 1 or sorted(current) != sorted(p.id for p in session.parts):
             raise SessionChanged()
         record, created = md.commit_in(conn, new, now)
-        for run_id in dict.fromkeys(p.run_id for p in session.parts):
+        for run_id in dict.fromkeys(p.run_id for p in (session.parts if contributors is None else contributors)):
             if run_id != new.run_id:
                 md.add_edge(conn, run_id, record.id, kind="logged", created=False, now=now)
         conn.execute(
@@ -119,3 +122,16 @@ def _open_row(conn: Connection, project: str, name: str, distributed_id: str) ->
             u.c.project == project, u.c.name == name, u.c.distributed_id == distributed_id, u.c.is_open == 1
         )
     ).first()
+
+
+def finished_version(md: MetadataStore, project: str, name: str, distributed_id: str) -> str | None:
+    """The id of the version the newest finished session of ``distributed_id`` committed, if any."""
+    u = s.upload_sessions
+    with md.engine.connect() as conn:
+        return conn.execute(
+            sa.select(u.c.version_id)
+            .where(u.c.project == project, u.c.name == name, u.c.distributed_id == distributed_id,
+                   u.c.is_open.is_(None), u.c.version_id.is_not(None))
+            .order_by(u.c.finished_at.desc())
+            .limit(1)
+        ).scalar()

@@ -28,7 +28,8 @@ class Rendezvous:
         self.barrier = threading.Barrier(parties, timeout=20)
 
 
-@artifact_task(project="par", cache_policy=NO_CACHE)  # a Barrier argument cannot be hashed
+# A Barrier argument cannot be hashed; collaborative=False: one version per mapped run.
+@artifact_task(project="par", cache_policy=NO_CACHE, collaborative=False)
 def shard(i: int, gate: Rendezvous) -> Artifact:
     gate.barrier.wait()  # all shards are inside their task runs at the same time
     art = Artifact("shards", type="dataset", metadata={"part": i})

@@ -1,0 +1,243 @@
+"""Mapped artifact tasks build one collaborative version: each mapped run upserts a part.
+
+>>> @artifact_task(project="demo", outputs=Output("shards", type="dataset"))   # doctest: +SKIP
+... def make_shard(rows: list[dict]) -> pd.DataFrame: ...
+>>> @artifact_flow                                                            # doctest: +SKIP
+... def build(batches):
+...     shards = make_shard.map(batches)       # one version of "shards", part i under part-0000i/
+...     train(shards)                          # receives that one version, exactly
+...     return shards.artifact()               # ArtifactRef("demo/shards:vN")
+
+How it works, so that it holds on threads and process pools alike:
+
+- ``ArtifactTask.map`` submits each mapped run itself, in a ``prefect.tags`` context carrying
+  a part tag (``artiflow-part:<index>:<distributed id>:<task name>``): tags are what Prefect
+  ships to every task runner. The distributed id is new for every ``.map`` call.
+- A mapped run that sees its part tag *upserts* each artifact it returns (its files under
+  ``part_prefix``, by default ``part-{index:05d}/``) and returns a :class:`PartRef`.
+- After the map, a finishing task (``<task>-finish``) takes every mapped run's result, waits for
+  all of them (Prefect's own dependency handling: if one failed, it does not run and nothing
+  is committed) and commits each artifact's parts as one version with ``finish_artifact``,
+  selecting exactly the parts the mapped runs reported, so a retried part counts once. Its Run
+  is the version's producer; every mapped run is recorded as having logged it too.
+- ``.map`` returns :class:`MappedArtifacts`: the usual list of futures, except that each one
+  completes only once the version is committed. A task that receives the list (or one of its
+  futures) therefore sees the committed version; an artifact task receives it as one
+  ``Artifact``.
+
+Mapped parts never come from Prefect's cache: a cached part would belong to an earlier map.
+Identical content still makes no new version: the merged digest is deduplicated as usual.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from prefect.futures import PrefectFuture, PrefectFutureList, PrefectTaskRunFuture
+from pydantic import BaseModel, ConfigDict, Field
+
+from artiflow import Artifact, ArtifactNotFoundError, Store
+from artiflow.metadata.sessions import finished_version
+
+from .refs import ArtifactRef
+
+if TYPE_CHECKING:
+    from prefect import Task
+    from prefect.client.schemas.objects import State
+    from prefect.context import TaskRunContext
+    from prefect.task_runners import TaskRunner
+
+log = logging.getLogger(__name__)
+
+TAG = "artiflow-part"
+DEFAULT_PREFIX = "part-{index:05d}/"
+
+
+@dataclass(frozen=True)
+class Part:
+    """What a mapped run learns from its part tag: which part it is, of which map."""
+
+    index: int
+    distributed_id: str
+
+
+def part_tag(task_name: str, index: int, distributed_id: str) -> str:
+    return f"{TAG}:{index}:{distributed_id}:{task_name}"
+
+
+def part_of(ctx: TaskRunContext | None) -> Part | None:
+    """The part this task run builds, if it is a mapped run of a collaborative ``.map``.
+
+    The task name in the tag keeps a task that a mapped run calls (which inherits its tags)
+    from taking the part for its own.
+    """
+    if ctx is None:
+        return None
+    for tag in ctx.task_run.tags:
+        head, _, rest = tag.partition(":")
+        if head != TAG:
+            continue
+        index, did, name = (rest.split(":", 2) + ["", ""])[:3]
+        if name == ctx.task.name and index.isdigit() and did:
+            return Part(int(index), did)
+    return None
+
+
+class PartRef(BaseModel):
+    """One mapped run's part of a collaborative version: what a mapped artifact task returns.
+
+    ``manifest`` is the digest of the part's own manifest. A task that receives a ``PartRef``
+    gets the committed version it is part of (see :meth:`resolve`).
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    project: str
+    name: str
+    type: str
+    distributed_id: str
+    index: int
+    run_id: str
+    manifest: str
+    description: str | None = None
+    aliases: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        """The version this part belongs to: ``(project, name, distributed id)``."""
+        return self.project, self.name, self.distributed_id
+
+    def __str__(self) -> str:
+        return f"{self.project}/{self.name} (part {self.index} of map {self.distributed_id[:8]})"
+
+    def resolve(self, store: Store) -> Artifact:
+        """The version this part was committed in; raises if the map was never finished."""
+        version_id = finished_version(store.metadata, self.project, self.name, self.distributed_id)
+        if version_id is None:
+            raise ArtifactNotFoundError(
+                f"{self} is not committed: its map's finishing task did not run (a mapped run failed?) "
+                "or has not finished yet."
+            )
+        return Artifact._from_record(store, store.metadata.get_version(version_id))
+
+
+def part_refs(value: Any) -> list[PartRef]:
+    """Every ``PartRef`` in a task result (also inside lists, tuples and dicts)."""
+    if isinstance(value, PartRef):
+        return [value]
+    if isinstance(value, Mapping):
+        value = list(value.values())
+    if isinstance(value, list | tuple):
+        return [p for v in value for p in part_refs(v)]
+    return []
+
+
+def group(parts: Iterable[PartRef]) -> dict[tuple[str, str, str], list[PartRef]]:
+    """Parts by the version they belong to, each group in part order."""
+    out: dict[tuple[str, str, str], list[PartRef]] = {}
+    for p in sorted(parts, key=lambda p: p.index):
+        out.setdefault(p.key, []).append(p)
+    return out
+
+
+# -- the flow side -------------------------------------------------------------------------------
+
+
+class PartFuture(PrefectTaskRunFuture[Any]):
+    """A mapped run's future that completes only once the map's version is committed.
+
+    Its result is the mapped run's own (its ``PartRef``); its state is the mapped run's, unless
+    that completed and the finishing task did not, in which case it is the finishing task's.
+    """
+
+    def __init__(self, part: PrefectFuture[Any], finisher: PrefectFuture[Any]) -> None:
+        super().__init__(part.task_run_id)
+        self.part = part
+        self.finisher = finisher
+
+    def wait(self, timeout: float | None = None) -> None:
+        self.part.wait(timeout)
+        if self.part.state.is_completed():
+            self.finisher.wait(timeout)
+
+    @property
+    def state(self) -> State[Any]:
+        own = self.part.state
+        if not own.is_completed():
+            return own
+        fin = self.finisher.state
+        return own if fin.is_completed() else fin
+
+    def result(self, timeout: float | None = None, raise_on_failure: bool = True) -> Any:
+        value = self.part.result(timeout, raise_on_failure)
+        if raise_on_failure:
+            self.finisher.result(timeout, raise_on_failure)  # raises why the version was not committed
+        return value
+
+    def add_done_callback(self, fn: Callable[[PrefectFuture[Any]], None]) -> None:
+        self.finisher.add_done_callback(lambda _: fn(self))
+
+
+class MappedArtifacts(PrefectFutureList[Any]):
+    """What a collaborative ``.map`` returns: one future per mapped run, plus the version.
+
+    ``artifact()`` waits and returns the committed version's :class:`ArtifactRef` (a dict by
+    name if the mapped runs returned several artifacts; None if they returned none).
+    ``finisher`` is the finishing task's future, for ``wait_for=``.
+    """
+
+    def __init__(self, futures: Iterable[PrefectFuture[Any]] = (), finisher: PrefectFuture[Any] | None = None):
+        super().__init__(futures)
+        self.finisher = finisher
+
+    def artifact(self, timeout: float | None = None) -> ArtifactRef | dict[str, ArtifactRef] | None:
+        if self.finisher is None:
+            return None
+        result: ArtifactRef | dict[str, ArtifactRef] | None = self.finisher.result(timeout)
+        return result
+
+
+class _TaggingRunner:
+    """The flow's task runner, seen by ``TaskRunner.map``: every submit carries its part tag.
+
+    ``TaskRunner.map`` expands the mapped parameters exactly as a plain ``.map`` would (and
+    resolves futures among them); only ``submit`` differs.
+    """
+
+    def __init__(self, runner: TaskRunner[Any], task_name: str, distributed_id: str) -> None:
+        self._runner = runner
+        self._started = True
+        self._name = task_name
+        self._did = distributed_id
+        self._index = 0
+
+    def submit(self, task: Task[Any, Any], parameters: dict[str, Any], wait_for: Any = None,
+               dependencies: Any = None) -> PrefectFuture[Any]:
+        from prefect import tags
+
+        with tags(part_tag(self._name, self._index, self._did)):
+            self._index += 1
+            return self._runner.submit(task, parameters, wait_for, dependencies)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._runner, name)
+
+
+def map_parts(
+    task: Task[Any, Any], finisher: Task[Any, Any], runner: TaskRunner[Any],
+    parameters: dict[str, Any], wait_for: Any,
+) -> MappedArtifacts:
+    """Submit ``task`` once per mapped item as parts of new collaborative versions, then ``finisher``."""
+    from prefect.task_runners import TaskRunner
+
+    did = uuid.uuid4().hex
+    submitter = _TaggingRunner(runner, task.name, did)
+    parts = TaskRunner.map(submitter, task, parameters, wait_for)  # type: ignore[arg-type]
+    done = finisher.submit(list(parts))
+    return MappedArtifacts((PartFuture(p, done) for p in parts), done)
