@@ -7,8 +7,9 @@ store lives in ``.artiflow-prefect-example/`` next to this script unless ARTIFLO
 otherwise, and starts from scratch each time.
 
 The story: each task run becomes an artiflow Run (id = task run id, grouped by flow run). ingest
-logs the raw data, clean uses *exactly* that version and logs a cleaned dataset, train uses that
-and logs a model. Running the flow again with the same data creates no new versions. Every new
+is mapped over two regions, and its mapped runs build *one* version of the raw data together
+(each region's file under ``part-0000i/``, committed by the ``ingest-finish`` task); clean uses
+*exactly* that version and logs a cleaned dataset, train uses that and logs a model. Running the flow again with the same data creates no new versions. Every new
 version also appears in the Prefect UI as a keyed markdown artifact (``artiflow-<project>--<name>``).
 
 Two Prefect settings get defaults here, through their documented environment variables, and only
@@ -37,9 +38,9 @@ PROJECT = "prefect-demo"
 
 
 @artifact_task
-def ingest(rows: int, seed: int) -> Artifact:
-    """Fetch raw sales data (here: generated) and return it as an artifact; it is logged."""
-    rng = random.Random(seed)
+def ingest(region: str, rows: int, seed: int) -> Artifact:
+    """Fetch one region's raw sales (here: generated); mapped, each region is one part of 'sales-raw'."""
+    rng = random.Random(f"{region}-{seed}")
     raw = Artifact("sales-raw", type="dataset", description="daily sales, as received")
     with raw.new_file("sales.csv", mode="w") as f:
         out = csv.writer(f)
@@ -54,8 +55,10 @@ def ingest(rows: int, seed: int) -> Artifact:
 @artifact_task(outputs=Output("sales-clean", type="dataset", aliases=("staging",)))
 def clean(raw: Artifact) -> Path:
     """Drop incomplete rows; the returned directory becomes the artifact 'sales-clean'."""
-    with open(raw.file(), newline="") as f:
-        rows = [r for r in csv.DictReader(f) if r["sales"]]
+    rows = []
+    for part in sorted(Path(raw.download()).glob("part-*/sales.csv")):  # one file per region
+        with open(part, newline="") as f:
+            rows += [r for r in csv.DictReader(f) if r["sales"]]
     out = Path(f"clean-{raw.version}")
     out.mkdir(exist_ok=True)
     with open(out / "sales.csv", "w", newline="") as f:
@@ -88,7 +91,8 @@ def main() -> None:
 
     @artifact_flow(project=PROJECT, settings=artiflow.Settings(home=home))
     def sales_pipeline(rows: int = 60, seed: int = 7) -> ArtifactRef:
-        return train(clean(ingest(rows, seed)))
+        raw = ingest.map(["north", "south"], rows=rows, seed=seed)  # one version, a part per region
+        return train(clean(raw))
 
     print(f"artiflow store: {home}\n")
     first = sales_pipeline()

@@ -20,11 +20,9 @@ Every task run is one artiflow Run (``id`` = task run id, so retries resume it; 
 run id; ``job_type`` = task name), and every new version appears in the Prefect UI as a keyed
 markdown artifact.
 
-Mapped tasks (``.map``) that return artifacts log one version per mapped run. To build *one*
-version from many mapped runs, use artiflow's collaborative versions by hand: each mapped run calls
-``get_run().upsert_artifact(part)`` and the ``@artifact_flow`` body, after the map, calls
-``get_run().finish_artifact(Artifact(name, type))``; both default ``distributed_id`` to the
-Runs' group, the flow run id. (Automatic collaborative mapping is not built yet.)
+``.map`` builds one collaborative version of each artifact the mapped runs return: a part per
+mapped run, committed by a ``<task>-finish`` task once all of them completed (see
+:mod:`.parts`); ``collaborative=False`` logs one version per mapped run instead.
 
 ``ArtifactSerializer`` stores any task's return value as an artifact version (as its
 ``result_serializer``); Prefect's result record then holds only the pointer.
@@ -43,6 +41,7 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
 
 from .binding import Output
 from .flow import artifact_flow
+from .parts import MappedArtifacts, PartRef
 from .refs import ArtifactRef
 from .runs import get_run
 from .serializer import ArtifactSerializer
@@ -52,7 +51,9 @@ __all__ = [
     "ArtifactRef",
     "ArtifactSerializer",
     "ArtifactTask",
+    "MappedArtifacts",
     "Output",
+    "PartRef",
     "artifact_flow",
     "artifact_task",
     "get_run",

@@ -125,3 +125,31 @@ def test_eight_processes_upsert_then_one_finish(tmp_path: Path) -> None:
     assert {p.split("/")[0] for p in final.manifest.contents} == {f"w{i}" for i in range(8)}
     assert len(Api(store=store).artifacts("dataset", "p/fleet")) == 1
     store.close()
+
+
+def test_parts_can_be_prefixed_and_selected_by_the_engine_that_finishes(store: artiflow.Store) -> None:
+    from artiflow import collab
+
+    a = artiflow.init(project="p", store=store)
+    b = artiflow.init(project="p", store=store)
+
+    def upsert(run: artiflow.Run, text: str, prefix: str) -> str:
+        return collab.upsert(store, part("m", {"data.txt": text}), project="p", run_id=run.id,
+                             distributed_id="map-1", progress=None, prefix=prefix)
+
+    stale = upsert(a, "first attempt\n", "part-0/")  # an attempt that failed after its upsert
+    retried = upsert(a, "second attempt\n", "part-0/")
+    other = upsert(b, "b\n", "part-1/")
+    with pytest.raises(artiflow.ArtifactNotFoundError, match="never upserted"):
+        collab.finish(store, project="p", name="m", distributed_id="map-1", run_id=b.id, description=None,
+                      metadata={}, aliases=[], tags=[], parts=[retried, other, "0" * 32])
+    record, manifest, created = collab.finish(
+        store, project="p", name="m", distributed_id="map-1", run_id=b.id, description=None, metadata={},
+        aliases=[], tags=[], parts=[retried, other],
+    )
+    assert created and sorted(manifest.contents) == ["part-0/data.txt", "part-1/data.txt"]
+    final = Api(store=store).artifact("p/m:v0")
+    assert Path(final.get_entry("part-0/data.txt").download()).read_text() == "second attempt\n"
+    assert stale != retried
+    with pytest.raises(artiflow.errors.InvalidNameError, match="may not contain"):
+        upsert(a, "x\n", "../")

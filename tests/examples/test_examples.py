@@ -23,8 +23,8 @@ STORY = {
     ],
     "prefect_pipeline.py": [
         "run 2 (same data) produced prefect-demo/sales-model:v0: no new versions",
-        "<- logged by task 'ingest'",
-        "ingest (finished), clean (finished), train (finished)",
+        "<- logged by task 'ingest-finish'",  # the mapped ingest runs' parts, committed as one version
+        "ingest (finished), ingest (finished), ingest-finish (finished), clean (finished), train (finished)",
     ],
 }
 
