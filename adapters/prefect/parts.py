@@ -10,11 +10,13 @@
 
 How it works, so that it holds on threads and process pools alike:
 
-- ``ArtifactTask.map`` submits each mapped run itself, in a ``prefect.tags`` context carrying
-  a part tag (``artiflow-part:<index>:<distributed id>:<task name>``): tags are what Prefect
-  ships to every task runner. The distributed id is new for every ``.map`` call.
-- A mapped run that sees its part tag *upserts* each artifact it returns (its files under
-  ``part_prefix``, by default ``part-{index:05d}/``) and returns a :class:`PartRef`.
+- ``ArtifactTask.map`` expands the mapped arguments as ``Task.map`` does, and submits each mapped
+  run as a copy of the task that carries its :class:`Part` (index, and the map's distributed id,
+  new for every ``.map`` call). The part travels inside the task, which every task runner ships
+  to where the run executes. (Not as a Prefect tag: each tag costs a concurrency-limit round trip
+  to the Prefect server per task run, seconds under load.)
+- A mapped run with a part *upserts* each artifact it returns (its files under ``part_prefix``,
+  by default ``part-{index:05d}/``) and returns a :class:`PartRef`.
 - After the map, a finishing task (``<task>-finish``) takes every mapped run's result, waits for
   all of them (Prefect's own dependency handling: if one failed, it does not run and nothing
   is committed) and commits each artifact's parts as one version with ``finish_artifact``,
@@ -48,43 +50,19 @@ from .refs import ArtifactRef
 if TYPE_CHECKING:
     from prefect import Task
     from prefect.client.schemas.objects import State
-    from prefect.context import TaskRunContext
     from prefect.task_runners import TaskRunner
 
 log = logging.getLogger(__name__)
 
-TAG = "artiflow-part"
 DEFAULT_PREFIX = "part-{index:05d}/"
 
 
 @dataclass(frozen=True)
 class Part:
-    """What a mapped run learns from its part tag: which part it is, of which map."""
+    """Which part of which map a mapped run builds."""
 
     index: int
     distributed_id: str
-
-
-def part_tag(task_name: str, index: int, distributed_id: str) -> str:
-    return f"{TAG}:{index}:{distributed_id}:{task_name}"
-
-
-def part_of(ctx: TaskRunContext | None) -> Part | None:
-    """The part this task run builds, if it is a mapped run of a collaborative ``.map``.
-
-    The task name in the tag keeps a task that a mapped run calls (which inherits its tags)
-    from taking the part for its own.
-    """
-    if ctx is None:
-        return None
-    for tag in ctx.task_run.tags:
-        head, _, rest = tag.partition(":")
-        if head != TAG:
-            continue
-        index, did, name = (rest.split(":", 2) + ["", ""])[:3]
-        if name == ctx.task.name and index.isdigit() and did:
-            return Part(int(index), did)
-    return None
 
 
 class PartRef(BaseModel):
@@ -203,41 +181,41 @@ class MappedArtifacts(PrefectFutureList[Any]):
         return result
 
 
-class _TaggingRunner:
-    """The flow's task runner, seen by ``TaskRunner.map``: every submit carries its part tag.
+class _PartRunner:
+    """The flow's task runner, as ``TaskRunner.map`` sees it: each submit sends one part's task.
 
     ``TaskRunner.map`` expands the mapped parameters exactly as a plain ``.map`` would (and
     resolves futures among them); only ``submit`` differs.
     """
 
-    def __init__(self, runner: TaskRunner[Any], task_name: str, distributed_id: str) -> None:
+    def __init__(self, runner: TaskRunner[Any], part_task: Callable[[Part], Task[Any, Any]]) -> None:
         self._runner = runner
         self._started = True
-        self._name = task_name
-        self._did = distributed_id
+        self._part_task = part_task
+        self._did = uuid.uuid4().hex
         self._index = 0
 
     def submit(self, task: Task[Any, Any], parameters: dict[str, Any], wait_for: Any = None,
                dependencies: Any = None) -> PrefectFuture[Any]:
-        from prefect import tags
-
-        with tags(part_tag(self._name, self._index, self._did)):
-            self._index += 1
-            return self._runner.submit(task, parameters, wait_for, dependencies)
+        part = Part(self._index, self._did)
+        self._index += 1
+        future: PrefectFuture[Any] = self._runner.submit(self._part_task(part), parameters, wait_for, dependencies)
+        return future
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._runner, name)
 
 
 def map_parts(
-    task: Task[Any, Any], finisher: Task[Any, Any], runner: TaskRunner[Any],
-    parameters: dict[str, Any], wait_for: Any,
+    task: Task[Any, Any], part_task: Callable[[Part], Task[Any, Any]], finisher: Task[Any, Any],
+    runner: TaskRunner[Any], parameters: dict[str, Any], wait_for: Any,
 ) -> MappedArtifacts:
-    """Submit ``task`` once per mapped item as parts of new collaborative versions, then ``finisher``."""
+    """Submit one ``part_task(part)`` per mapped item (parts of new collaborative versions), then
+    ``finisher`` on all their results."""
     from prefect.task_runners import TaskRunner
 
-    did = uuid.uuid4().hex
-    submitter = _TaggingRunner(runner, task.name, did)
+    submitter = _PartRunner(runner, part_task)
     parts = TaskRunner.map(submitter, task, parameters, wait_for)  # type: ignore[arg-type]
     done = finisher.submit(list(parts))
-    return MappedArtifacts((PartFuture(p, done) for p in parts), done)
+    # PrefectFutureList subclasses Iterator without defining __next__; Prefect instantiates it too.
+    return MappedArtifacts((PartFuture(p, done) for p in parts), done)  # type: ignore[abstract]

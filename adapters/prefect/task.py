@@ -21,11 +21,12 @@ outputs and finishes the Run with the task's outcome. ``task_key``, the cache ke
 from __future__ import annotations
 
 import asyncio
+import copy
 import functools
 import inspect
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, cast, overload
 
 from prefect import Task
@@ -45,7 +46,7 @@ from .binding import (
     parameters_of,
 )
 from .flow import target
-from .parts import DEFAULT_PREFIX, map_parts, group, part_of, part_refs
+from .parts import DEFAULT_PREFIX, Part, group, map_parts, part_refs
 from .refs import ArtifactRef
 from .runs import Identity, Scope
 from .stores import StoreHandle
@@ -85,6 +86,7 @@ class TaskSpec:
     ui: bool
     collaborative: bool = True
     part_prefix: str = DEFAULT_PREFIX
+    part: Part | None = None  # set on the copy that runs one part of a collaborative .map
 
 
 class ArtifactTask(Task[P, R]):
@@ -177,6 +179,13 @@ class ArtifactTask(Task[P, R]):
             **init_kwargs,
         )
 
+    def _for_part(self, part: Part) -> ArtifactTask[P, R]:
+        """A copy of this task whose run builds ``part`` (cheap: one per mapped run)."""
+        clone = copy.copy(self)
+        clone.artiflow = replace(self.artiflow, part=part)
+        clone.fn = cast(Callable[P, R], _wrap(self._artiflow_fn, clone.artiflow))
+        return clone
+
     def map(  # type: ignore[override]
         self,
         *args: Any,
@@ -198,8 +207,8 @@ class ArtifactTask(Task[P, R]):
         from prefect.utilities.callables import get_call_parameters
 
         parameters = get_call_parameters(self.fn, args, kwargs, apply_defaults=False)
-        parts = self.with_options(cache_policy=NO_CACHE, cache_key_fn=None)
-        futures = map_parts(parts, _finisher(self), runner, parameters, wait_for)
+        uncached = self.with_options(cache_policy=NO_CACHE, cache_key_fn=None)
+        futures = map_parts(uncached, uncached._for_part, _finisher(self), runner, parameters, wait_for)
         if return_state:
             futures.wait()
             return [f.state for f in futures]
@@ -297,8 +306,8 @@ def open_scope(
     params = dict(ctx.parameters) if ctx is not None else parameters_of(fn, args, kwargs)
     identity = Identity.of_task_run(ctx, ctx.task.name if ctx is not None else spec.name, params)
     scope = Scope(identity, project, store, ui=spec.ui and ctx is not None)
-    if (part := part_of(ctx)) is not None:
-        scope.part, scope.part_prefix = part, spec.part_prefix.format(index=part.index)
+    if spec.part is not None:
+        scope.part, scope.part_prefix = spec.part, spec.part_prefix.format(index=spec.part.index)
     scope.run()
     return scope
 
