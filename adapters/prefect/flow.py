@@ -7,6 +7,9 @@
 ...     clean(raw)
 ...     get_run().use_artifact("reference-data:v2")   # the flow run's own Run, created on demand
 
+Before the flow run ends, it waits for every collaborative ``.map`` its body started, so that
+their versions are committed even if the body never waited for them.
+
 Tasks read the flow's settings from Prefect's flow run context, which Prefect ships to worker
 threads and processes alike; a task's own ``project``/``store`` still win. The flow's own Run
 (``id`` = flow run id, ``job_type`` = ``flow:<name>``) exists only if the flow body calls
@@ -150,6 +153,8 @@ def run_flow(spec: FlowSpec, fn: Callable[..., Any], args: tuple[Any, ...], kwar
     failed = True
     try:
         result = fn(*args, **kwargs)
+        for mapped in scope.maps:  # a collaborative .map the body did not wait for is still committed
+            mapped.wait()
         failed = False
         return result
     finally:
@@ -168,6 +173,8 @@ async def run_flow_async(
     failed = True
     try:
         result = await fn(*args, **kwargs)
+        for mapped in scope.maps:
+            await asyncio.to_thread(mapped.wait)
         failed = False
         return result
     finally:

@@ -34,6 +34,8 @@ from .parts import Part, PartRef
 from .refs import ArtifactRef
 
 if TYPE_CHECKING:
+    from prefect.futures import PrefectFutureList
+
     from artiflow.store import Progress
     from prefect.context import EngineContext, TaskRunContext
 
@@ -109,6 +111,7 @@ class Scope:
     announced_uses: int = 0  # how many of ``used`` the Prefect UI has been told about
     part: Part | None = None  # set in a mapped run of a collaborative ``.map``: it upserts parts
     part_prefix: str = ""  # where that part's files go, e.g. ``part-00003/``
+    maps: list[PrefectFutureList[Any]] = field(default_factory=list)  # a flow's collaborative maps
     _run: TrackedRun | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 

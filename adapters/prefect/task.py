@@ -48,7 +48,7 @@ from .binding import (
 from .flow import target
 from .parts import DEFAULT_PREFIX, Part, group, map_parts, part_refs
 from .refs import ArtifactRef
-from .runs import Identity, Scope
+from .runs import Identity, Scope, current_scope
 from .stores import StoreHandle
 
 if TYPE_CHECKING:
@@ -209,6 +209,9 @@ class ArtifactTask(Task[P, R]):
         parameters = get_call_parameters(self.fn, args, kwargs, apply_defaults=False)
         uncached = self.with_options(cache_policy=NO_CACHE, cache_key_fn=None)
         futures = map_parts(uncached, uncached._for_part, _finisher(self), runner, parameters, wait_for)
+        flow_scope = current_scope()
+        if flow_scope is not None and flow_scope.identity.kind == "flow":
+            flow_scope.maps.append(futures)  # an @artifact_flow waits for it to be committed
         if return_state:
             futures.wait()
             return [f.state for f in futures]

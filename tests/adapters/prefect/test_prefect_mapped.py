@@ -257,3 +257,41 @@ def test_part_prefix_is_checked() -> None:
     with pytest.raises(ValueError, match="relative directory"):
         artifact_task(part_prefix="../{index}")(lambda: None)
     assert artifact_task(part_prefix="p{index}")(lambda: None).artiflow.part_prefix == "p{index}/"
+
+
+# Two workers: at the end of the body most parts are still queued, and Prefect's thread pool would
+# cancel them on exit.
+@artifact_flow(project="maps", task_runner=ThreadPoolTaskRunner(max_workers=2))  # type: ignore[arg-type]
+def fire_and_forget(n: int) -> None:
+    shard.map([source(i) for i in range(n)])  # never waited for: the @artifact_flow waits
+
+
+def test_an_artifact_flow_waits_for_the_maps_its_body_started() -> None:
+    state = fire_and_forget(6, return_state=True)
+    assert state.is_completed(), state
+    [shards] = artiflow.Api().artifacts("dataset", "maps/shards")
+    assert len(shards.manifest) == 6
+
+
+@artifact_task(project="aio-maps")
+async def fetch_page(i: int) -> Artifact:
+    art = Artifact("pages", type="dataset")
+    art.add({"page": i}, "page")
+    return art
+
+
+@artifact_flow(project="aio-maps")
+async def crawl_pages(n: int) -> Any:
+    return fetch_page.map(range(n)).artifact()
+
+
+# Prefect's own async client leaves one loopback socket to the garbage collector under asyncio.run.
+@pytest.mark.filterwarnings("ignore:Exception ignored in. <socket.socket:pytest.PytestUnraisableExceptionWarning")
+def test_async_tasks_map_into_one_version_too() -> None:
+    import asyncio
+    import gc
+
+    ref = asyncio.run(crawl_pages(3))
+    pages = artiflow.Api().artifact(ref.qualified_name)
+    assert [pages.get(f"part-{i:05d}/page") for i in range(3)] == [{"page": i} for i in range(3)]
+    gc.collect()
