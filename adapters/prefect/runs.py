@@ -28,7 +28,8 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import artiflow
-from artiflow import Artifact, Run, Store, collab, validate
+from artiflow import Artifact, ArtifactNotFoundError, Run, Store, collab, validate
+from artiflow.metadata.sessions import finished_version
 
 from .parts import Part, PartRef
 from .refs import ArtifactRef
@@ -215,12 +216,17 @@ class TrackedRun(Run):
         for p in parts:
             metadata.update(p.metadata)
         before = datetime.now(UTC)
-        record, _manifest, _created = collab.finish(
-            self.store, project=first.project, name=first.name, distributed_id=first.distributed_id,
-            run_id=self.id, description=next((p.description for p in parts if p.description), None),
-            metadata=metadata, aliases=list(dict.fromkeys(a for p in parts for a in p.aliases)),
-            tags=list(dict.fromkeys(t for p in parts for t in p.tags)), parts=[p.manifest for p in parts],
-        )
+        try:
+            record, _manifest, _created = collab.finish(
+                self.store, project=first.project, name=first.name, distributed_id=first.distributed_id,
+                run_id=self.id, description=next((p.description for p in parts if p.description), None),
+                metadata=metadata, aliases=list(dict.fromkeys(a for p in parts for a in p.aliases)),
+                tags=list(dict.fromkeys(t for p in parts for t in p.tags)), parts=[p.manifest for p in parts],
+            )
+        except ArtifactNotFoundError:
+            if finished_version(self.store.metadata, *first.key) is None:
+                raise
+            return first.resolve(self.store)  # a retried finishing task: committed the first time
         artifact = Artifact._from_record(self.store, record)
         self._scope.logged.append(Logged(artifact, artifact.created_at >= before))
         return artifact

@@ -117,3 +117,28 @@ def test_without_prefect_the_error_names_the_extra() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.startswith("MissingDependencyError") and 'artiflow[prefect]' in out
+
+
+def test_parts_commit_once_even_if_the_finishing_task_is_retried(store: artiflow.Store) -> None:
+    from artiflow.adapters.prefect.parts import Part, PartRef
+    from artiflow.adapters.prefect.runs import Identity, Scope
+
+    refs = []
+    for i in range(2):
+        scope = Scope(Identity.of_task_run(None, "make", {}), "p", store, ui=False)
+        scope.part, scope.part_prefix = Part(i, "map-1"), f"part-{i}/"
+        part = Artifact("parts", type="dataset", metadata={"i": i})
+        part.add({"i": i}, "value")
+        refs.append(scope.run().upsert_part(part, aliases=["nightly"]))
+    ref = pickle.loads(pickle.dumps(refs[1]))  # what travels between task runs
+    assert isinstance(ref, PartRef) and ref.index == 1 and ref.aliases == ("nightly",)
+    with pytest.raises(artiflow.ArtifactNotFoundError, match="not committed"):
+        ref.resolve(store)
+
+    finisher = Scope(Identity.of_task_run(None, "make-finish", {}), "p", store, ui=False).run()
+    first = finisher.finish_parts(refs)
+    again = finisher.finish_parts(refs)  # a retry after the commit: the same version, no error
+    assert first.qualified_name == again.qualified_name == "p/parts:v0"
+    assert sorted(first.aliases) == ["latest", "nightly"] and first.metadata == {"i": 1}
+    assert [first.get(f"part-{i}/value") for i in range(2)] == [{"i": 0}, {"i": 1}]
+    assert ref.resolve(store).qualified_name == "p/parts:v0"
