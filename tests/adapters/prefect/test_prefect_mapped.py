@@ -112,11 +112,13 @@ def peek(refs: list[Any]) -> list[str]:  # a plain Prefect task sees the parts a
 @artifact_flow(project="objs")
 def measure_all(words: list[str]) -> Any:
     futures = measure.map(words)
-    return futures.artifact(), peek(futures)
+    return futures.artifact(), peek(futures), futures.result()
 
 
 def test_declared_outputs_of_mapped_runs_become_one_version_each() -> None:
-    refs, peeked = measure_all(["ab", "cde"])
+    refs, peeked, results = measure_all(["ab", "cde"])
+    assert [r["stats"].index for r in results] == [0, 1]  # each mapped run's own parts, in order
+    assert {r["sizes"].distributed_id for r in results} == {results[0]["stats"].distributed_id}
     assert set(refs) == {"stats", "sizes"}
     api = artiflow.Api()
     stats = api.artifact(refs["stats"].qualified_name)
