@@ -79,6 +79,31 @@ def test_download_repairs_an_edited_file(logged: Artifact) -> None:
     assert tree(out) == expected()
 
 
+@pytest.mark.local_only  # the local blob store's copy is what is interrupted
+def test_an_interrupted_download_leaves_no_partial_file_and_is_completed_by_the_next(
+    logged: Artifact, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from artiflow import blobs
+
+    real = blobs._copy_data
+
+    def dies_on_b(fin, fout) -> None:  # type: ignore[no-untyped-def]
+        if fout.name.endswith("b.txt"):
+            fout.write(b"wor")  # half the bytes, then the disk fills up
+            raise OSError(28, "No space left on device")
+        real(fin, fout)
+
+    monkeypatch.setattr(blobs, "_copy_data", dies_on_b)
+    monkeypatch.setattr(blobs.LocalBlobStore, "_reflink", lambda self, fin, fout: False)
+    with pytest.raises(OSError, match="No space left"):
+        logged.download(tmp_path / "out")
+    assert not (tmp_path / "out" / "sub" / "b.txt").exists()  # no truncated file left behind
+    monkeypatch.setattr(blobs, "_copy_data", real)
+    (tmp_path / "out" / "sub" / "b.txt").write_text("wor")  # or one a killed process left
+    logged.download(tmp_path / "out")
+    assert tree(tmp_path / "out") == expected()
+
+
 def test_download_with_path_prefix(logged: Artifact, tmp_path: Path) -> None:
     out = logged.download(tmp_path / "o", path_prefix="sub/")
     assert tree(out) == {"sub/b.txt": b"world\n", "sub/deep/c.txt": b"c\n"}
