@@ -283,13 +283,16 @@ class Artifact:
             raise NotADirectoryError(f"Path is not a directory: {root!r}.")
         prefix = validate.entry_path(name) if name else ""
         found: list[StagedFile] = []
-        for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
+        top = os.path.abspath(root)
+        for dirpath, dirnames, filenames in os.walk(top, followlinks=True):
             dirnames.sort()
-            rel_dir = os.path.relpath(dirpath, root).replace(os.sep, "/")  # once per directory, not per file
+            # Once per directory, not per file: 10,000 os.path.join calls cost as much as the stats.
+            rel_dir = os.path.relpath(dirpath, top).replace(os.sep, "/")
             base = "/".join(p for p in (prefix, rel_dir) if p and p != ".")
+            local_dir = os.path.join(dirpath, "")
             for fn in sorted(filenames):
                 rel = f"{base}/{fn}" if base else fn
-                found.append(StagedFile.of(validate.entry_path(rel), os.path.join(dirpath, fn)))
+                found.append(StagedFile.at(validate.entry_path(rel), local_dir + fn))
         # All or nothing: a conflict found halfway must not leave the draft half-changed.
         saved = (dict(self._entries), dict(self._staged))
         try:

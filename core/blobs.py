@@ -74,12 +74,13 @@ class LocalBlobStore:
         self.root = Path(root).expanduser().absolute()
         self.url = str(self.root)
         self._tmp = os.path.join(self.url, "tmp")  # paths are plain strings: these run once per file
+        self._prefix = os.path.join(self.url, "")
         self._made: set[str] = set()
         self._lock = threading.Lock()
         self._reflink_ok = True
 
     def path(self, digest: str) -> str:
-        return os.path.join(self.url, blob_key(digest))
+        return f"{self._prefix}{blob_key(digest)}"  # not os.path.join: this runs once per file
 
     def has(self, digest: str) -> bool:
         return os.path.exists(self.path(digest))

@@ -28,6 +28,11 @@ class StagedFile:
         st = os.stat(local)
         return cls(path, local, stat_key(st), tuple(sorted((extra or {}).items())))
 
+    @classmethod
+    def at(cls, path: str, absolute_path: str) -> StagedFile:
+        """:meth:`of` for a path known to be absolute and normalised (a directory walk's)."""
+        return cls(path, absolute_path, stat_key(os.stat(absolute_path)))
+
     @property
     def size(self) -> int:
         return self.stat[2]
