@@ -33,7 +33,6 @@ Identical content still makes no new version: the merged digest is deduplicated 
 
 from __future__ import annotations
 
-import logging
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -51,8 +50,6 @@ if TYPE_CHECKING:
     from prefect import Task
     from prefect.client.schemas.objects import State
     from prefect.task_runners import TaskRunner
-
-log = logging.getLogger(__name__)
 
 DEFAULT_PREFIX = "part-{index:05d}/"
 
