@@ -97,6 +97,7 @@ class Logged:
 
     artifact: Artifact
     created: bool
+    parts: int = 0  # for a collaborative version: how many mapped runs' parts it merged
 
 
 @dataclass
@@ -228,7 +229,7 @@ class TrackedRun(Run):
                 raise
             return first.resolve(self.store)  # a retried finishing task: committed the first time
         artifact = Artifact._from_record(self.store, record)
-        self._scope.logged.append(Logged(artifact, artifact.created_at >= before))
+        self._scope.logged.append(Logged(artifact, artifact.created_at >= before, parts=len(parts)))
         return artifact
 
     def use_artifact(

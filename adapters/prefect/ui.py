@@ -60,7 +60,7 @@ def _size(n: int) -> str:
     raise AssertionError("unreachable")
 
 
-def version_card(artifact: Artifact, scope: Scope) -> str:
+def version_card(artifact: Artifact, scope: Scope, parts: int = 0) -> str:
     """The markdown of a version card (not indented: Prefect renders it as is)."""
     ident = scope.identity
     producer = f"`{scope.project}/{ident.run_id}`" if ident.run_id else "(no run id)"
@@ -83,6 +83,8 @@ def version_card(artifact: Artifact, scope: Scope) -> str:
         f"| logged by | {producer} |",
         f"| inputs | {inputs} |",
     ]
+    if parts:
+        lines.append(f"| parts | {parts}, one per mapped run, merged by this task run |")
     if artifact.description:
         lines += ["", artifact.description]
     entries = list(artifact.manifest)
@@ -113,7 +115,7 @@ def requests(scope: Scope, ui_url: str | None, *, cards: bool = True) -> list[Ar
         if not logged.created:
             continue
         out.append(ArtifactCreate(
-            key=card_key(a.project, a.collection_name), type="markdown", data=version_card(a, scope),
+            key=card_key(a.project, a.collection_name), type="markdown", data=version_card(a, scope, logged.parts),
             description=f"artiflow version `{a.qualified_name}`", metadata_=_metadata(a, scope), **ids,
         ))
     uses, scope.announced_uses = scope.used[scope.announced_uses :], len(scope.used)
