@@ -21,7 +21,8 @@ from __future__ import annotations
 import asyncio
 import functools
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, overload
 
@@ -147,22 +148,28 @@ def _flow_name() -> str:
     return ctx.flow.name if ctx is not None and ctx.flow is not None else "flow"
 
 
-def run_flow(spec: FlowSpec, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-    scope = _open(spec, _flow_name())
+@contextmanager
+def running(scope: Scope) -> Iterator[Scope]:
+    """Make ``scope`` current for a sync body; finish its Run with the outcome, then show it in the UI."""
     token = scope.activate()
     failed = True
     try:
-        result = fn(*args, **kwargs)
-        for mapped in scope.maps:  # a collaborative .map the body did not wait for is still committed
-            mapped.wait()
+        yield scope
         failed = False
-        return result
     finally:
         try:
             scope.finish(failed=failed)
         finally:
             scope.deactivate(token)
             ui.publish(scope)
+
+
+def run_flow(spec: FlowSpec, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    with running(_open(spec, _flow_name())) as scope:
+        result = fn(*args, **kwargs)
+        for mapped in scope.maps:  # a collaborative .map the body did not wait for is still committed
+            mapped.wait()
+        return result
 
 
 async def run_flow_async(

@@ -45,7 +45,7 @@ from .binding import (
     normalize_outputs,
     parameters_of,
 )
-from .flow import target
+from .flow import running, target
 from .parts import DEFAULT_PREFIX, Part, group, map_parts, part_refs
 from .refs import ArtifactRef
 from .runs import Identity, Scope, current_scope
@@ -391,18 +391,8 @@ def finish_map(spec: TaskSpec, parts: list[Any]) -> ArtifactRef | dict[str, Arti
     groups = group(part_refs(parts))
     if not groups:
         return None
-    scope = open_scope(spec, TaskRunContext.get(), finish_map, (spec, parts), {})
-    token = scope.activate()
-    failed = True
-    try:
+    with running(open_scope(spec, TaskRunContext.get(), finish_map, (spec, parts), {})) as scope:
         refs = {key[1]: ArtifactRef.of(scope.run().finish_parts(g)) for key, g in groups.items()}
-        failed = False
-    finally:
-        try:
-            scope.finish(failed=failed)
-        finally:
-            scope.deactivate(token)
-            ui.publish(scope)
     return next(iter(refs.values())) if len(refs) == 1 else refs
 
 
