@@ -18,6 +18,7 @@ from .gc import gc
 from .context import CliState, make_console
 from .lineage import lineage
 from .transfer import get, put
+from .ui import ui
 from .verify import verify
 
 app = typer.Typer(
@@ -58,6 +59,7 @@ app.command("show")(show)
 app.command("verify")(verify)
 app.command("lineage")(lineage)
 app.command("gc")(gc)
+app.command("ui")(ui)
 
 
 def main() -> None:
