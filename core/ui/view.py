@@ -193,6 +193,14 @@ def lineage_view(store: Store, req: ViewRequest, *, base: str = "") -> dict[str,
         gs = {runs[nodes[m]["id"]].group for i in ids for m in members[i]
               if nodes[m]["kind"] == "run" and nodes[m]["id"] in runs}
         group_of[n] = next(iter(gs)) if len(gs) == 1 and nodes[ids[0]]["kind"] == "run" else None
+    # a version sits in the box of the run that logged it (an asset of a Dagster run, a task's output)
+    producers: dict[str, set[str | None]] = defaultdict(set)
+    for e in out_edges.values():
+        if e["kind"] == "logged":
+            producers[e["target"]].add(group_of.get(e["source"]))
+    for n in shown:
+        if group_of.get(n) is None and len(producers.get(n, ())) == 1:
+            group_of[n] = next(iter(producers[n]))
     sizes: dict[str, int] = defaultdict(int)
     for n, grp in group_of.items():
         if grp:

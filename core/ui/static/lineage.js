@@ -26,7 +26,7 @@ const STYLE = [
   { selector: "node", style: {
       "shape": "round-rectangle", "width": NODE_W, "height": NODE_H, "background-color": "#fff",
       "border-width": 1.5, "border-color": "#2b6cb0", "label": "data(card)", "text-wrap": "wrap",
-      "text-valign": "center", "text-halign": "center", "font-size": 11, "color": "#1d2330",
+      "text-valign": "center", "text-halign": "center", "font-size": 12, "color": "#1d2330",
       "text-max-width": NODE_W - 12, "font-family": "DejaVu Sans, sans-serif" } },
   { selector: "node[kind = 'run']", style: { "border-color": "#2f855a", "shape": "round-rectangle", "background-color": "#f3fbf6" } },
   { selector: "node[kind = 'artifact']", style: { "background-color": "#f2f7fd" } },
@@ -43,8 +43,8 @@ const STYLE = [
       "target-arrow-shape": "triangle", "curve-style": "bezier", "arrow-scale": 0.8,
       "label": "data(badge)", "font-size": 10, "color": "#4a5568", "text-background-color": "#fff",
       "text-background-opacity": 1, "text-background-padding": 1 } },
-  { selector: ".path", style: { "line-color": "#dd6b20", "target-arrow-color": "#dd6b20", "border-color": "#dd6b20", "width": 2.5 } },
-  { selector: "node.path", style: { "border-width": 3 } },
+  { selector: "edge.path", style: { "line-color": "#dd6b20", "target-arrow-color": "#dd6b20", "width": 2.5 } },
+  { selector: "node.path", style: { "border-color": "#dd6b20", "border-width": 3 } },
 ];
 
 class LineageView {
@@ -69,7 +69,7 @@ class LineageView {
     this.detail = root.querySelector("#lineage-detail");
     this.guard = root.querySelector("#lineage-guard");
     this.cy = window.cytoscape({ container: root.querySelector("#lineage-canvas"), style: STYLE,
-                                 wheelSensitivity: 0.3, minZoom: 0.05, maxZoom: 3, boxSelectionEnabled: false });
+                                 minZoom: 0.05, maxZoom: 3, boxSelectionEnabled: false });
     this.public.cy = this.cy;
     this.worker = this.makeWorker();
     this.jobs = new Map();
@@ -179,6 +179,7 @@ class LineageView {
       this.cy.nodes().forEach((n) => { const p = positions[n.id()]; if (p) n.position(p); });
     });
     this.cy.layout({ name: "preset", fit: true, padding: 30 }).run();
+    if (this.cy.zoom() > 1.3) { this.cy.zoom(1.3); this.cy.center(); }
     const focus = this.cy.getElementById(data.focus);
     if (focus.nonempty()) this.highlight(focus);
   }
