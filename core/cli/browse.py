@@ -48,7 +48,7 @@ def ls(
         for coll in collections:
             versions = coll.versions()
             latest = next((v for v in versions if "latest" in v.aliases), versions[-1] if versions else None)
-            aliases = sorted({a for v in versions for a in v.aliases})
+            aliases = sorted(latest.aliases) if latest else []  # the latest version's own, not the collection's
             t.add_row(
                 escape(coll.name), escape(coll.type), str(len(versions)),
                 latest.version if latest else "-", escape(", ".join(aliases)),

@@ -180,11 +180,19 @@ def test_ls_lists_collections_with_versions_latest_aliases_and_size(
     out = ok(cli("ls")).stdout
     assert "Artifacts in uncategorized" in out
     assert row(out, "name") == ["name", "type", "versions", "latest", "aliases", "size"]
-    assert row(out, "cats") == ["cats", "dataset", "2", "v1", "latest,", "raw", "13", "B"]
+    assert row(out, "cats") == ["cats", "dataset", "2", "v1", "latest", "13", "B"]
     assert row(out, "net") == ["net", "model", "1", "v0", "latest", "2.0", "KiB"]
 
     only_models = ok(cli("ls", "--type", "model")).stdout
     assert "net" in only_models and "cats" not in only_models
+
+
+def test_ls_shows_the_aliases_of_the_latest_version_only(cats: Path) -> None:
+    """An alias on an older version must not read as if it were on the latest one."""
+    ok(cli("put", cats, "--name", "cats", "--alias", "staging"))
+    (cats / "c.txt").write_text("more\n")
+    ok(cli("put", cats, "--name", "cats", "--alias", "prod"))
+    assert row(ok(cli("ls")).stdout, "cats")[3:6] == ["v1", "latest,", "prod"]
 
 
 def test_ls_of_empty_or_unknown_project(cats: Path) -> None:
