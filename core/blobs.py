@@ -245,6 +245,15 @@ class FsspecBlobStore:
         self.base = path.rstrip("/")
         protocols = fs.protocol if isinstance(fs.protocol, (tuple, list)) else (fs.protocol,)
         self._atomic = bool(set(protocols) & _ATOMIC_PUT)
+        self._made: set[str] = set()
+
+    def _parent_made(self, key: str) -> str:
+        """``key``, once its directory exists: filesystems with directories (local, SFTP…) need it."""
+        parent = key.rsplit("/", 1)[0]
+        if parent not in self._made:
+            self.fs.makedirs(parent, exist_ok=True)
+            self._made.add(parent)
+        return key
 
     def _key(self, digest: str) -> str:
         return f"{self.base}/{blob_key(digest)}"
@@ -275,13 +284,13 @@ class FsspecBlobStore:
     def _put_via_temp(
         self, src: str, expected: str | None, on_chunk: Callable[[int], None] | None = None
     ) -> tuple[str, int]:
-        tmp = f"{self.base}/tmp/{uuid.uuid4().hex}"
+        tmp = self._parent_made(f"{self.base}/tmp/{uuid.uuid4().hex}")
         with open(src, "rb") as fin, self.fs.open(tmp, "wb") as fout:
             digest, size = copy_and_hash(fin, fout, on_chunk=on_chunk)
         if expected is not None and digest != expected:
             self.fs.rm(tmp)
             raise DigestMismatchError(f"{src} hashed to {digest}, expected {expected}.")
-        self.fs.mv(tmp, self._key(digest))
+        self.fs.mv(tmp, self._parent_made(self._key(digest)))
         return digest, size
 
     def put_bytes(self, data: bytes) -> str:
@@ -291,9 +300,9 @@ class FsspecBlobStore:
         if self._atomic:
             self.fs.pipe_file(self._key(digest), data)
         else:
-            tmp = f"{self.base}/tmp/{uuid.uuid4().hex}"
+            tmp = self._parent_made(f"{self.base}/tmp/{uuid.uuid4().hex}")
             self.fs.pipe_file(tmp, data)
-            self.fs.mv(tmp, self._key(digest))
+            self.fs.mv(tmp, self._parent_made(self._key(digest)))
         return digest
 
     def read_bytes(self, digest: str) -> bytes:

@@ -25,6 +25,7 @@ from .lineage import lineage
 from .progress import DELAY
 from .projects import projects, run_show, runs
 from .transfer import get, put
+from .ui import ui
 from .verify import verify
 
 app = typer.Typer(
@@ -79,6 +80,7 @@ app.add_typer(run_app, name="run")
 app.command("lineage")(lineage)
 app.command("gc")(gc)
 app.add_typer(cache_app, name="cache")
+app.command("ui")(ui)
 
 
 def main() -> None:
