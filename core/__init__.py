@@ -34,11 +34,11 @@ from .errors import (
     UnsupportedSchemeError,
 )
 from .manifest import Manifest, ManifestEntry
-from .run import Run, init
+from .runs import Run, init
 from .settings import Settings
 from .store import Store
 
-__version__ = "0.1.0"
+from ._version import __version__
 
 __all__ = [
     "Api",

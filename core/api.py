@@ -10,11 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from . import validate
+from . import names
 from .artifact import Artifact
 from .errors import ArtifactNotFoundError, TypeMismatchError
-from .paths import ArtifactPath
-from .run import Run
+from .names import ArtifactPath
+from .runs import Run
 from .settings import Settings
 from .store import Store
 
@@ -87,7 +87,7 @@ class Api:
         return [Artifact._from_record(self.store, r) for r in recs]
 
     def artifact_collections(self, project: str | None = None, type_name: str | None = None) -> list[ArtifactCollection]:
-        project = validate.project_name(project or self.default_project)
+        project = names.project_name(project or self.default_project)
         return [
             ArtifactCollection(c.project, c.name, c.type, c.created_at, self.store)
             for c in self.store.metadata.list_collections(project, type_name)
@@ -101,15 +101,15 @@ class Api:
         return ArtifactCollection(coll.project, coll.name, coll.type, coll.created_at, self.store)
 
     def artifact_types(self, project: str | None = None) -> list[ArtifactType]:
-        project = validate.project_name(project or self.default_project)
-        names = sorted({c.type for c in self.store.metadata.list_collections(project)})
-        return [ArtifactType(project, n, self.store) for n in names]
+        project = names.project_name(project or self.default_project)
+        types = sorted({c.type for c in self.store.metadata.list_collections(project)})
+        return [ArtifactType(project, n, self.store) for n in types]
 
     def projects(self) -> list[str]:
         return self.store.metadata.list_projects()
 
     def runs(self, project: str | None = None) -> list[Run]:
-        project = validate.project_name(project or self.default_project)
+        project = names.project_name(project or self.default_project)
         return [Run(self.store, r) for r in self.store.metadata.list_runs(project)]
 
     def run(self, path: str) -> Run:

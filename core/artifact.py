@@ -28,7 +28,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from . import validate
+from . import names, userdata
 from .digests import md5_file
 from .entry import ArtifactEntry
 from .errors import (
@@ -47,7 +47,7 @@ from .staging import StagedFile
 if TYPE_CHECKING:
     from artiflow.lineage import LineageResult
 
-    from .run import Run
+    from .runs import Run
     from .store import Progress, Store
 
 PENDING = "PENDING"
@@ -65,9 +65,9 @@ class Artifact:
         *,
         serializers: SerializerRegistry | None = None,
     ) -> None:
-        validate.artifact_name(name)
-        validate.artifact_type(type)
-        validate.reserved_combination(name, type)
+        names.artifact_name(name)
+        names.artifact_type(type)
+        names.reserved_combination(name, type)
         self._init(name, type, description, metadata, serializers)
 
     def _init(
@@ -81,7 +81,7 @@ class Artifact:
         self._name = name
         self._type = type_
         self._description = description
-        self._metadata: dict[str, Any] = dict(validate.metadata(metadata))
+        self._metadata: dict[str, Any] = dict(userdata.metadata(metadata))
         self._aliases: list[str] = []
         self._tags: list[str] = []
         self._entries: dict[str, ManifestEntry] = {}
@@ -200,7 +200,7 @@ class Artifact:
 
     @metadata.setter
     def metadata(self, value: dict[str, Any]) -> None:
-        self._metadata = dict(validate.metadata(value))
+        self._metadata = dict(userdata.metadata(value))
 
     @property
     def aliases(self) -> list[str]:
@@ -217,7 +217,7 @@ class Artifact:
 
     @tags.setter
     def tags(self, value: Sequence[str]) -> None:
-        self._tags = validate.tags(value)
+        self._tags = names.tags(value)
 
     # -- adding content ------------------------------------------------------------------------
 
@@ -257,7 +257,7 @@ class Artifact:
         local = os.fspath(local_path)
         if not os.path.isfile(local):
             raise FileNotFoundError(f"Path is not a file: {local!r}.")
-        path = validate.entry_path(name if name is not None else os.path.basename(local))
+        path = names.entry_path(name if name is not None else os.path.basename(local))
         if is_tmp:
             head, tail = posixpath.split(path)
             parts = tail.split(".")
@@ -281,7 +281,7 @@ class Artifact:
         root = os.fspath(local_path)
         if not os.path.isdir(root):
             raise NotADirectoryError(f"Path is not a directory: {root!r}.")
-        prefix = validate.entry_path(name) if name else ""
+        prefix = names.entry_path(name) if name else ""
         found: list[StagedFile] = []
         top = os.path.abspath(root)
         for dirpath, dirnames, filenames in os.walk(top, followlinks=True):
@@ -292,7 +292,7 @@ class Artifact:
             local_dir = os.path.join(dirpath, "")
             for fn in sorted(filenames):
                 rel = f"{base}/{fn}" if base else fn
-                found.append(StagedFile.at(validate.entry_path(rel), local_dir + fn))
+                found.append(StagedFile.at(names.entry_path(rel), local_dir + fn))
         # All or nothing: a conflict found halfway must not leave the draft half-changed.
         saved = (dict(self._entries), dict(self._staged))
         try:
@@ -310,7 +310,7 @@ class Artifact:
         ...     f.write("hello")
         """
         self._draft()
-        path = validate.entry_path(name)
+        path = names.entry_path(name)
         if "x" in mode and path in self._paths():
             raise EntryConflictError(f"File with name {path!r} already exists in artifact {self._name!r}.")
         local = os.path.join(self._scratch(), "new", *path.split("/"))
@@ -361,7 +361,7 @@ class Artifact:
         """
         self._draft()
         ser = self._serializers.get(serializer) if serializer else self._serializers.for_object(obj)
-        path = validate.entry_path(ser.filename(name))
+        path = names.entry_path(ser.filename(name))
         if path in self._paths() and not overwrite:
             raise EntryConflictError(f"Cannot add the same path twice: {path!r}; pass overwrite=True.")
         local = Path(self._scratch(), "objects", *path.split("/"))
@@ -377,7 +377,7 @@ class Artifact:
     def remove(self, item: str | ArtifactEntry) -> None:
         """Remove an entry, or every entry under a directory path."""
         self._draft()
-        path = validate.entry_path(item.path if isinstance(item, ArtifactEntry) else item)
+        path = names.entry_path(item.path if isinstance(item, ArtifactEntry) else item)
         doomed = [p for p in self._paths() if p == path or p.startswith(path + "/")]
         if not doomed:
             raise EntryNotFoundError(f"Artifact {self._name!r} has no file or directory {path!r}.")
@@ -419,7 +419,7 @@ class Artifact:
         return Manifest.from_entries(self._resolved_entry(p) for p in paths)
 
     def get_entry(self, name: str) -> ArtifactEntry:
-        path = validate.entry_path(name)
+        path = names.entry_path(name)
         known = self.manifest.contents if self._record is not None else self._paths()
         if path not in known:
             raise EntryNotFoundError(f"Path {path!r} is not contained in artifact {self.name!r}.")
@@ -432,7 +432,7 @@ class Artifact:
     def files(self, names: Sequence[str] | None = None) -> list[ArtifactEntry]:
         paths = sorted(self.manifest.contents) if self._record else sorted(self._paths())
         if names is not None:
-            wanted = {validate.entry_path(n) for n in names}
+            wanted = {names.entry_path(n) for n in names}
             paths = [p for p in paths if p in wanted]
         return [ArtifactEntry(self, p) for p in paths]
 
@@ -441,7 +441,7 @@ class Artifact:
         for ser in self._serializers:
             path = ser.filename(name)
             try:
-                entry = self._resolved_entry(validate.entry_path(path))
+                entry = self._resolved_entry(names.entry_path(path))
             except EntryNotFoundError:
                 continue
             ser = self._serializers.get(entry.extra.get(EXTRA_KEY, ser.name))
@@ -465,7 +465,7 @@ class Artifact:
             inherited = os.path.join(self._scratch(), "inherited")  # apart from new_file()'s files
             os.makedirs(inherited, exist_ok=True)
             self._origin.materialize([entry], inherited)  # an entry new_draft() inherited
-            return validate.contained(inherited, entry.path)
+            return names.contained(inherited, entry.path)
         assert self._store is not None
         direct = self._store.local_blob_path(entry.digest) if entry.ref is None else None
         if direct is not None:
@@ -553,7 +553,7 @@ class Artifact:
         for entry in manifest:
             if entry.ref is not None:
                 continue
-            local = validate.contained(dest, entry.path)
+            local = names.contained(dest, entry.path)
             if not os.path.isfile(local):
                 raise FileNotFoundError(f"{entry.path} of {self.name} is missing from {dest}.")
             if md5_file(local) != entry.digest:
@@ -572,16 +572,16 @@ class Artifact:
     def save(self, project: str | None = None, *, store: Store | None = None) -> Artifact:
         """Log a draft (through a short-lived run), or persist edits to a logged version."""
         if self._record is None:
-            from .run import init
+            from .runs import init
 
             with init(project=project, job_type="auto", store=store) as run:
                 run.log_artifact(self)
             return self
         assert self._store is not None
-        aliases = validate.aliases(self._aliases)
+        aliases = names.aliases(self._aliases)
         rec = self._store.metadata.update_version(
             self._record.id, description=self._description, metadata=dict(self._metadata),
-            aliases=aliases, tags=validate.tags(self._tags),
+            aliases=aliases, tags=names.tags(self._tags),
         )
         self._set_record(rec)
         return self
@@ -617,7 +617,7 @@ class Artifact:
 
     def logged_by(self) -> Run | None:
         """The run that created this version."""
-        from .run import Run
+        from .runs import Run
 
         rec = self._logged("logged_by")
         assert self._store is not None
@@ -626,7 +626,7 @@ class Artifact:
 
     def used_by(self) -> list[Run]:
         """Every run that used this version, oldest first."""
-        from .run import Run
+        from .runs import Run
 
         rec = self._logged("used_by")
         assert self._store is not None

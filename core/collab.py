@@ -14,7 +14,7 @@ from collections.abc import Collection
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from . import validate
+from . import names
 from .errors import ArtifactNotFoundError, EntryConflictError
 from .manifest import Manifest, ManifestEntry
 from .metadata import NewVersion, VersionRecord
@@ -46,7 +46,7 @@ def upsert(
     part = artifact._final_manifest(store, progress)
     if prefix:
         part = Manifest.from_entries(
-            e.model_copy(update={"path": validate.entry_path(prefix + e.path)}) for e in part
+            e.model_copy(update={"path": names.entry_path(prefix + e.path)}) for e in part
         )
     digest = store.blobs.put_bytes(part.to_json())
     add_part(
@@ -95,7 +95,7 @@ def finish(
     raises, rather than committing a version without it.
     """
     for _ in range(_MERGE_ATTEMPTS):
-        session = open_session(store.metadata, project, validate.artifact_name(name), distributed_id)
+        session = open_session(store.metadata, project, names.artifact_name(name), distributed_id)
         chosen = session if parts is None else _select(session, parts)
         manifest = merge(store, chosen)
         new = NewVersion(

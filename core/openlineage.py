@@ -41,7 +41,7 @@ from .settings import Settings
 if TYPE_CHECKING:
     from openlineage.client.event_v2 import RunEvent
 
-    from .run import Run
+    from .runs import Run
 
 log = logging.getLogger(__name__)
 

@@ -18,10 +18,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import validate
+from . import names
+from .batches import striped
 from .blobs import BlobStore, LocalBlobStore, open_blob_store
 from .digestcache import DigestCache, stat_key
-from .digests import copy_and_hash, md5_file
+from .digests import copy_and_hash
 from .errors import ArtifactNotFoundError, DigestMismatchError, TypeCollisionError
 from .manifest import Manifest, ManifestEntry
 from .metadata import MetadataStore, NewVersion, VersionRecord
@@ -162,8 +163,7 @@ class Store:
         # A task per batch of items, not per item: with small files the pool's own cost per task
         # (a future, a lock, a queue hop) is as large as the work. Striped batches share out big
         # and small files evenly, and four per worker keep every worker busy to the end.
-        n = min(len(items), workers * 4)
-        batches = [items[k::n] for k in range(n)]
+        batches = striped(items, workers * 4)
 
         def run(batch: list[int]) -> None:
             for i in batch:
@@ -249,11 +249,11 @@ class Store:
         todo: list[tuple[ManifestEntry, str]] = []
         parents: dict[str, str] = {}  # an entry's directory -> where it goes, checked and made
         for e in entries:
-            rel = validate.entry_path(e.path)
+            rel = names.entry_path(e.path)
             head, _, name = rel.rpartition("/")
             parent = parents.get(head)
             if parent is None:  # contained() resolves symlinks, so once per directory, not per file
-                parent = parents[head] = os.path.dirname(validate.contained(root, rel))
+                parent = parents[head] = os.path.dirname(names.contained(root, rel))
                 os.makedirs(parent, exist_ok=True)
             todo.append((e, os.path.join(parent, name)))
         existing = self._known_digests([d for _, d in todo])
@@ -326,4 +326,4 @@ def _entry(f: StagedFile, digest: str) -> ManifestEntry:
     )
 
 
-__all__ = ["CommitResult", "Progress", "Store", "md5_file"]
+__all__ = ["CommitResult", "Progress", "Store"]

@@ -28,7 +28,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import artiflow
-from artiflow import Artifact, ArtifactNotFoundError, Run, Store, collab, validate
+from artiflow import Artifact, ArtifactNotFoundError, Run, Store, collab, names
 from artiflow.metadata.sessions import finished_version
 
 from .parts import Part, PartRef
@@ -206,8 +206,8 @@ class TrackedRun(Run):
             project=self.project, name=artifact.collection_name, type=artifact.type,
             distributed_id=part.distributed_id, index=part.index, run_id=self.id, manifest=digest,
             description=artifact.description, metadata=dict(artifact.metadata),
-            aliases=tuple(validate.aliases([*(a for a in artifact.aliases if a != "latest"), *aliases])),
-            tags=tuple(validate.tags([*artifact.tags, *tags])),
+            aliases=tuple(names.aliases([*(a for a in artifact.aliases if a != "latest"), *aliases])),
+            tags=tuple(names.tags([*artifact.tags, *tags])),
         )
 
     def finish_parts(self, parts: Sequence[PartRef]) -> Artifact:

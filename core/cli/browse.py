@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from .. import validate
+from .. import names
 from ..api import Api
 from ..artifact import Artifact
 from ..errors import ArtifactNotFoundError
@@ -32,7 +32,7 @@ def ls(
     state = cli_state(ctx)
     with state.store() as store:
         api = Api(store=store)
-        project_ = validate.project_name(project or api.default_project)
+        project_ = names.project_name(project or api.default_project)
         collections = api.artifact_collections(project_, type_)
         if not collections:
             known = api.projects()

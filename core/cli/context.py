@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -17,7 +16,7 @@ from rich.markup import escape
 from ..api import Api
 from ..artifact import Artifact
 from ..errors import ArtifactNotFoundError, ArtiflowError, StoreError
-from ..paths import ArtifactPath
+from ..names import ArtifactPath, is_version
 from ..settings import Settings
 from ..store import Store
 
@@ -108,7 +107,7 @@ def _what_is_missing(store: Store, path: ArtifactPath) -> str:
         return f"No artifact named {path.name!r}: project {path.project!r} has no artifacts ({known})."
     versions = meta.list_versions(path.project, path.name)
     aliases = sorted({a for v in versions for a in v.aliases})
-    what = "version" if re.fullmatch(r"v\d+", path.selector) else "alias or digest"
+    what = "version" if is_version(path.selector) else "alias or digest"
     has = f"versions {_some([v.version for v in versions])}" if versions else "no live versions"
     if aliases:
         has += f" and aliases {_some(aliases)}"

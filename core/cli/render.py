@@ -7,7 +7,7 @@ from datetime import datetime
 from rich import box
 from rich.table import Table
 
-from ..run import Run
+from ..runs import Run
 
 
 def human_size(n: int) -> str:

@@ -11,10 +11,10 @@ from urllib.parse import unquote, urlparse
 import typer
 from rich.markup import escape
 
-from .. import validate
+from .. import names
 from ..api import Api
 from ..artifact import Artifact, add_path
-from ..run import init
+from ..runs import init
 from .context import cli_state, report_errors, resolve
 from .progress import TransferProgress
 from .render import count, human_size
@@ -52,7 +52,7 @@ def put(
     """
     state = cli_state(ctx)
     with state.store(create=True) as store:
-        project_ = validate.project_name(project or store.settings.project)
+        project_ = names.project_name(project or store.settings.project)
         artifact = Artifact(name or default_name(path), type_, description=description)
         # Refuse a type collision before a run is opened and any file is copied.
         store.check_type(project_, artifact.collection_name, type_)

@@ -24,11 +24,11 @@ from typing import Any, cast
 
 from artiflow.lineage import LineageResult, downstream, upstream
 
-from . import collab, openlineage, validate
+from . import collab, openlineage, names
 from .artifact import Artifact, add_path
 from .errors import ArtifactFinalizedError, ArtiflowError, DistributedIdError, InvalidNameError, TypeMismatchError
 from .metadata import RunRecord
-from .paths import ArtifactPath
+from .names import ArtifactPath
 from .settings import Settings
 from .store import Progress, Store
 
@@ -84,7 +84,7 @@ def init(
     retry reuses the same Run). ``store`` defaults to the one the settings describe.
     """
     store = store or Store.open(settings)
-    project = validate.project_name(project or store.settings.project)
+    project = names.project_name(project or store.settings.project)
     run_id = id or _new_run_id()
     if not re.fullmatch(r"[A-Za-z0-9_.\-]{1,128}", run_id):
         raise InvalidNameError(f"Run id {run_id!r} may only contain letters, digits, '_', '-' and '.'.")
@@ -199,11 +199,11 @@ class Run:
         recorded as having logged it.
         """
         artifact = self._as_artifact(artifact_or_path, name, type)
-        aliases_ = validate.aliases(aliases)
-        tags_ = validate.tags([*artifact.tags, *(tags or [])])
+        aliases_ = names.aliases(aliases)
+        tags_ = names.tags([*artifact.tags, *(tags or [])])
         if not artifact.is_draft() and not _same_store(artifact._store, self._store):
             raise ArtiflowError(f"{artifact.qualified_name} belongs to another store; use new_draft() to copy it.")
-        pending = validate.aliases(a for a in artifact.aliases if a != "latest") if artifact.is_draft() else []
+        pending = names.aliases(a for a in artifact.aliases if a != "latest") if artifact.is_draft() else []
         manifest = artifact._final_manifest(self._store, progress)
         result = self._store.commit(
             project=self.project, name=artifact.collection_name, type_=artifact.type, manifest=manifest,
@@ -241,7 +241,7 @@ class Run:
         artifact = self._as_artifact(artifact_or_path, name, type)
         if not artifact.is_draft():
             raise ArtifactFinalizedError(f"{artifact.name} is already committed; upsert a new draft instead.")
-        validate.aliases(aliases)
+        names.aliases(aliases)
         collab.upsert(self._store, artifact, project=self.project, run_id=self.id, distributed_id=did,
                       progress=progress)
         return artifact
@@ -268,11 +268,11 @@ class Run:
         if artifact._paths():
             collab.upsert(self._store, artifact, project=self.project, run_id=self.id, distributed_id=did,
                           progress=progress)
-        pending = validate.aliases(a for a in artifact.aliases if a != "latest")
+        pending = names.aliases(a for a in artifact.aliases if a != "latest")
         record, _manifest, _created = collab.finish(
             self._store, project=self.project, name=artifact.collection_name, distributed_id=did, run_id=self.id,
             description=artifact.description, metadata=dict(artifact.metadata),
-            aliases=[*pending, *validate.aliases(aliases)], tags=validate.tags(artifact.tags),
+            aliases=[*pending, *names.aliases(aliases)], tags=names.tags(artifact.tags),
         )
         artifact._attach(self._store, record)
         return artifact
@@ -323,7 +323,7 @@ class Run:
                 f"Supplied type {type!r} does not match type {artifact.type!r} of artifact {artifact.name}."
             )
         if aliases:
-            artifact.aliases = [*artifact.aliases, *(a for a in validate.aliases(aliases) if a not in artifact.aliases)]
+            artifact.aliases = [*artifact.aliases, *(a for a in names.aliases(aliases) if a not in artifact.aliases)]
             artifact.save()
         assert artifact._record is not None
         self._store.record_use(self.id, artifact._record, use_as)
@@ -383,7 +383,7 @@ class Run:
         include, exclude = _with_root(include_fn), _with_root(exclude_fn)
         default = re.sub(r"[^A-Za-z0-9_\-.]", "_", f"source-{self.project}-{self.name}")[:128]
         artifact = Artifact.__new__(Artifact)  # 'source-' names are reserved for exactly this
-        artifact._init(validate.artifact_name(name or default), "code", None, None, None)
+        artifact._init(names.artifact_name(name or default), "code", None, None, None)
         count = 0
         for dirpath, dirnames, filenames in os.walk(root_):
             dirnames[:] = sorted(d for d in dirnames if not exclude(os.path.join(dirpath, d), root_))
