@@ -31,7 +31,7 @@ class ArtifactCollection:
 
     def versions(self) -> list[Artifact]:
         return [
-            Artifact._from_record(self._store, r) for r in self._store.metadata.list_versions(self.project, self.name)
+            Artifact.from_record(self._store, r) for r in self._store.metadata.list_versions(self.project, self.name)
         ]
 
     @property
@@ -68,7 +68,7 @@ class Api:
         rec = self.store.metadata.find_version(ref.project, ref.name, ref.selector)
         if type is not None and rec.type != type:
             raise TypeMismatchError(f"type {type!r} specified but this artifact is of type {rec.type!r}.")
-        return Artifact._from_record(self.store, rec)
+        return Artifact.from_record(self.store, rec)
 
     def artifact_exists(self, name: str, type: str | None = None) -> bool:  # noqa: A002
         try:
@@ -84,7 +84,7 @@ class Api:
         if coll is None or coll.type != type_name:
             raise ArtifactNotFoundError(f"No {type_name!r} artifact named '{ref.project}/{ref.name}'.")
         recs = self.store.metadata.list_versions(ref.project, ref.name, include_deleted=include_deleted)
-        return [Artifact._from_record(self.store, r) for r in recs]
+        return [Artifact.from_record(self.store, r) for r in recs]
 
     def artifact_collections(self, project: str | None = None, type_name: str | None = None) -> list[ArtifactCollection]:
         project = names.project_name(project or self.default_project)
@@ -115,7 +115,7 @@ class Api:
     def run(self, path: str) -> Run:
         """A run by ``project/run_id`` (or just ``run_id``)."""
         run_id = path.rsplit("/", 1)[-1]
-        run = Run._attach(self.store, run_id)
+        run = Run.attach(self.store, run_id)
         if "/" in path and path.split("/")[-2] != run.project:
             raise ArtifactNotFoundError(f"Run {path!r} does not exist (it is in project {run.project!r}).")
         return run

@@ -43,7 +43,7 @@ def upsert(
     Returns the part's manifest digest, which :func:`finish` can select parts by.
     """
     store.check_type(project, artifact.collection_name, artifact.type)
-    part = artifact._final_manifest(store, progress)
+    part = artifact.final_manifest(store, progress)
     if prefix:
         part = Manifest.from_entries(
             e.model_copy(update={"path": names.entry_path(prefix + e.path)}) for e in part

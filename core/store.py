@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from . import names
 from .batches import striped
@@ -25,7 +25,8 @@ from .digestcache import DigestCache, stat_key
 from .digests import copy_and_hash
 from .errors import ArtifactNotFoundError, DigestMismatchError, TypeCollisionError
 from .manifest import Manifest, ManifestEntry
-from .metadata import MetadataStore, NewVersion, VersionRecord
+from . import openlineage
+from .metadata import MetadataStore, NewVersion, RunRecord, VersionRecord
 from .metadata.lineage import SqlLineageSource
 from .metadata.store import type_collision_message
 from .references import fetch_reference
@@ -37,6 +38,14 @@ log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], None]
 """Called as ``progress(done_bytes, total_bytes)`` while files are hashed or copied."""
+
+
+class RunListener(Protocol):
+    """Told when a run starts and finishes (the OpenLineage exporter is one)."""
+
+    def run_started(self, store: Store, run: RunRecord) -> None: ...
+
+    def run_finished(self, store: Store, run: RunRecord, error: BaseException | None) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,8 +65,10 @@ class Store:
         metadata: MetadataStore,
         blobs: BlobStore,
         digest_cache: DigestCache | None,
+        listeners: Iterable[RunListener] = (),
     ) -> None:
         self.settings = settings
+        self.listeners: list[RunListener] = list(listeners)
         self.metadata = metadata
         self.blobs = blobs
         self.digest_cache = digest_cache
@@ -90,6 +101,7 @@ class Store:
             metadata=MetadataStore(settings.database, busy_timeout=settings.sqlite_busy_timeout),
             blobs=open_blob_store(settings.storage, settings.storage_options),
             digest_cache=DigestCache(settings.cache),
+            listeners=[openlineage.Exporter(settings)] if openlineage.enabled(settings) else [],
         )
 
     def close(self) -> None:
@@ -99,6 +111,28 @@ class Store:
 
     def __repr__(self) -> str:
         return f"Store(database={self.metadata.url!r}, storage={self.blobs.url!r})"
+
+    # -- runs ----------------------------------------------------------------------------------
+
+    def start_run(
+        self, *, run_id: str, project: str, name: str, group: str | None, job_type: str | None,
+        config: dict[str, Any],
+    ) -> RunRecord:
+        """Record a new (or resumed) run and tell the listeners."""
+        record = self.metadata.create_run(
+            run_id=run_id, project=project, name=name, group=group, job_type=job_type, config=config
+        )
+        for listener in self.listeners:
+            listener.run_started(self, record)
+        return record
+
+    def finish_run(self, run_id: str, *, exit_code: int | None, error: BaseException | None = None) -> RunRecord:
+        """Mark a run finished (``exit_code`` 0 or None) or failed, and tell the listeners."""
+        state = "finished" if not exit_code else "failed"
+        record = self.metadata.finish_run(run_id, state=state, exit_code=exit_code)
+        for listener in self.listeners:
+            listener.run_finished(self, record, error)
+        return record
 
     # -- lineage -------------------------------------------------------------------------------
 

@@ -99,7 +99,7 @@ class PartRef(BaseModel):
                 f"{self} is not committed: its map's finishing task did not run (a mapped run failed?) "
                 "or has not finished yet."
             )
-        return Artifact._from_record(store, store.metadata.get_version(version_id))
+        return Artifact.from_record(store, store.metadata.get_version(version_id))
 
 
 def part_refs(value: Any) -> list[PartRef]:

@@ -157,7 +157,7 @@ class TrackedRun(Run):
     """A :class:`~artiflow.Run` that also tells its scope what it used and logged (for the UI)."""
 
     def __init__(self, base: Run, scope: Scope) -> None:
-        super().__init__(base.store, base._record, dir=base.dir)
+        super().__init__(base.store, base.record, dir=base.dir)
         self._scope = scope
 
     def log_artifact(
@@ -228,7 +228,7 @@ class TrackedRun(Run):
             if finished_version(self.store.metadata, *first.key) is None:
                 raise
             return first.resolve(self.store)  # a retried finishing task: committed the first time
-        artifact = Artifact._from_record(self.store, record)
+        artifact = Artifact.from_record(self.store, record)
         self._scope.logged.append(Logged(artifact, artifact.created_at >= before, parts=len(parts)))
         return artifact
 
