@@ -24,12 +24,10 @@ import threading
 from collections.abc import Sequence
 from contextvars import ContextVar, Token
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import artiflow
 from artiflow import Artifact, ArtifactNotFoundError, Run, Store, collab, names
-from artiflow.metadata.sessions import finished_version
 
 from .parts import Part, PartRef
 from .refs import ArtifactRef
@@ -37,7 +35,7 @@ from .refs import ArtifactRef
 if TYPE_CHECKING:
     from prefect.futures import PrefectFutureList
 
-    from artiflow.store import Progress
+    from artiflow import Progress
     from prefect.context import EngineContext, TaskRunContext
 
 log = logging.getLogger(__name__)
@@ -170,10 +168,8 @@ class TrackedRun(Run):
         *,
         progress: Progress | None = None,
     ) -> Artifact:
-        before = datetime.now(UTC)
         artifact = super().log_artifact(artifact_or_path, name, type, aliases, tags, progress=progress)
-        # Identical content returns the existing version, created before this call.
-        self._scope.logged.append(Logged(artifact, artifact.created_at >= before))
+        self._scope.logged.append(Logged(artifact, bool(artifact.created)))
         return artifact
 
     def finish_artifact(
@@ -186,11 +182,10 @@ class TrackedRun(Run):
         *,
         progress: Progress | None = None,
     ) -> Artifact:
-        before = datetime.now(UTC)
         artifact = super().finish_artifact(
             artifact_or_path, name, type, aliases, distributed_id, progress=progress
         )
-        self._scope.logged.append(Logged(artifact, artifact.created_at >= before))
+        self._scope.logged.append(Logged(artifact, bool(artifact.created)))
         return artifact
 
     def upsert_part(self, artifact: Artifact, aliases: Sequence[str] = (), tags: Sequence[str] = ()) -> PartRef:
@@ -216,20 +211,19 @@ class TrackedRun(Run):
         metadata: dict[str, Any] = {}
         for p in parts:
             metadata.update(p.metadata)
-        before = datetime.now(UTC)
         try:
-            record, _manifest, _created = collab.finish(
+            record, _manifest, created = collab.finish(
                 self.store, project=first.project, name=first.name, distributed_id=first.distributed_id,
                 run_id=self.id, description=next((p.description for p in parts if p.description), None),
                 metadata=metadata, aliases=list(dict.fromkeys(a for p in parts for a in p.aliases)),
                 tags=list(dict.fromkeys(t for p in parts for t in p.tags)), parts=[p.manifest for p in parts],
             )
         except ArtifactNotFoundError:
-            if finished_version(self.store.metadata, *first.key) is None:
+            if collab.finished_version(self.store, *first.key) is None:
                 raise
             return first.resolve(self.store)  # a retried finishing task: committed the first time
         artifact = Artifact.from_record(self.store, record)
-        self._scope.logged.append(Logged(artifact, artifact.created_at >= before, parts=len(parts)))
+        self._scope.logged.append(Logged(artifact, created, parts=len(parts)))
         return artifact
 
     def use_artifact(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
 from typing import Annotated
 from urllib.parse import unquote, urlparse
@@ -81,7 +80,7 @@ def default_name(path: str) -> str:
     """
     local = unquote(urlparse(path).path) if "://" in path else os.path.abspath(path)
     base = os.path.basename(local.rstrip("/"))
-    return re.sub(r"[^A-Za-z0-9_\-.]", "_", base).strip(".") or "artifact"
+    return names.sanitize(base)
 
 
 @report_errors

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from ..batches import batched
+from ..batches import SQL_BATCH, batched
 from ..names import version_index
 from . import schema as s
 from .records import EdgeRecord
@@ -42,6 +42,8 @@ def edge_query() -> sa.Select[Any]:
 class SqlLineageSource:
     """``LineageSource`` over a :class:`MetadataStore`."""
 
+    batch_size = SQL_BATCH  # ids per IN (...) query
+
     def __init__(self, metadata: MetadataStore) -> None:
         self._md = metadata
 
@@ -62,7 +64,7 @@ class SqlLineageSource:
         rows: dict[int, EdgeRecord] = {}
         with self._md.engine.connect() as conn:
             for column, ids, kind in ((e.c.version_id, version_ids, kinds[0]), (e.c.run_id, run_ids, kinds[1])):
-                for batch in batched(list(ids)):
+                for batch in batched(list(ids), self.batch_size):
                     q = edge_query().where(column.in_(batch))
                     if kind is not None:
                         q = q.where(e.c.kind == kind)
@@ -81,7 +83,7 @@ class SqlLineageSource:
         rows: list[FlowRow] = []
         with self._md.engine.connect() as conn:
             for column, ids, kind in ((e.c.version_id, version_ids, kinds[0]), (e.c.run_id, run_ids, kinds[1])):
-                for batch in batched(list(ids)):
+                for batch in batched(list(ids), self.batch_size):
                     q = sa.select(*cols).where(column.in_(batch), e.c.kind == kind)
                     rows.extend((i, k, bool(c), r, v) for i, k, c, r, v in conn.execute(q).all())
         return rows
@@ -98,11 +100,11 @@ class SqlLineageSource:
             c, c.c.id == v.c.collection_id
         )
         with self._md.engine.connect() as conn:
-            for batch in batched(list(version_ids)):
+            for batch in batched(list(version_ids), self.batch_size):
                 for vid, project, name, type_, index, state in conn.execute(vq.where(v.c.id.in_(batch))).all():
                     versions[vid] = (project, name, type_, int(index), state)
             rq = sa.select(r.c.id, r.c.project)
-            for batch in batched(list(run_ids)):
+            for batch in batched(list(run_ids), self.batch_size):
                 runs.update((rid, project) for rid, project in conn.execute(rq.where(r.c.id.in_(batch))).all())
         return versions, runs
 

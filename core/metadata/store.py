@@ -27,6 +27,7 @@ from ..errors import ArtifactNotFoundError, StoreError, TypeCollisionError
 from ..batches import batched
 from ..names import version_index
 from . import schema as s
+from .lineage import edge_query
 from .migrate import ensure_schema
 from .records import CollectionRecord, EdgeRecord, NewVersion, RunRecord, VersionRecord
 
@@ -459,8 +460,6 @@ class MetadataStore:
             return sorted(r[0] for r in conn.execute(q))
 
     def edges_since(self, cursor: int) -> list[EdgeRecord]:
-        from .lineage import edge_query
-
         with self._read() as conn:
             return [EdgeRecord(**dict(row)) for row in conn.execute(edge_query().where(s.edges.c.id > cursor)).mappings()]
 
