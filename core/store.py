@@ -29,15 +29,13 @@ from . import openlineage
 from .metadata import MetadataStore, NewVersion, RunRecord, VersionRecord
 from .metadata.lineage import SqlLineageSource
 from .metadata.store import type_collision_message
+from .progress import Meter, Progress
 from .references import fetch_reference
 from .settings import Settings
 from .staging import StagedFile
 from artiflow.lineage import LineageGraph
 
 log = logging.getLogger(__name__)
-
-Progress = Callable[[int, int], None]
-"""Called as ``progress(done_bytes, total_bytes)`` while files are hashed or copied."""
 
 
 class RunListener(Protocol):
@@ -165,22 +163,21 @@ class Store:
             else:
                 todo.append(i)
         total = sum(staged[i].size for i in todo)
-        done = 0
         lock = threading.Lock()
         learned: list[tuple[tuple[int, int, int, int, int], str]] = []
+        meter = Meter(progress, total_bytes=total, total_files=len(todo)) if progress is not None else None
 
         def store_one(i: int) -> None:
-            nonlocal done
             f = staged[i]
-            digest, size = self.blobs.put_file(f.local_path, cached.get(keys[i]))
+            chunks = meter.file(f.size) if meter is not None else None
+            digest, size = self.blobs.put_file(f.local_path, cached.get(keys[i]), on_chunk=chunks)
             if size != f.size or stat_key(os.stat(f.local_path)) != keys[i]:
                 raise DigestMismatchError(f"{f.local_path} changed while it was being stored; log again.")
             entries[i] = _entry(f, digest)
             with lock:
                 learned.append((keys[i], digest))
-                done += size
-                if progress is not None:
-                    progress(done, total)
+            if meter is not None and chunks is not None:
+                meter.finish(chunks, size)
 
         if todo:
             self._parallel(store_one, todo, total)
@@ -293,24 +290,23 @@ class Store:
         existing = self._known_digests([d for _, d in todo])
         pending = [i for i, (e, d) in enumerate(todo) if existing.get(d) != e.digest]
         total = sum(todo[i][0].size or 0 for i in pending)
-        done = 0
         lock = threading.Lock()
         learned: list[tuple[tuple[int, int, int, int, int], str]] = []
+        meter = Meter(progress, total_bytes=total, total_files=len(pending)) if progress is not None else None
 
         def fetch(i: int) -> None:
-            nonlocal done
             e, dest = todo[i]
+            chunks = meter.file(e.size) if meter is not None else None
             if e.ref is not None:
                 if not self._fetch_reference(e, dest, allow_missing_references):
                     return
             else:
-                self.blobs.copy_to(e.digest, dest, hardlink=hardlink)
+                self.blobs.copy_to(e.digest, dest, hardlink=hardlink, on_chunk=chunks)
             key = stat_key(os.stat(dest))
             with lock:
                 learned.append((key, e.digest))
-                done += e.size or 0
-                if progress is not None:
-                    progress(done, total)
+            if meter is not None and chunks is not None:
+                meter.finish(chunks, e.size or 0)
 
         self._parallel(fetch, pending, total)
         if self.digest_cache is not None:

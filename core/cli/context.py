@@ -7,21 +7,23 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import ParamSpec, TypeVar
+from typing import Annotated, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
-from ..api import Api
-from ..artifact import Artifact
-from ..errors import ArtifactNotFoundError, ArtiflowError, StoreError
+from artiflow import Api, Artifact, ArtifactNotFoundError, ArtiflowError, Settings, Store, StoreError
+
 from ..names import ArtifactPath, is_version
-from ..settings import Settings
-from ..store import Store
 
 P = ParamSpec("P")
 R = TypeVar("R")
+
+JsonOption = Annotated[
+    bool, typer.Option("--json", help="Print JSON (keys documented in the README) instead of text.")
+]
+"""The ``--json`` flag every listing takes."""
 
 _PIPE_WIDTH = 1000
 """Width when output is not a terminal: pipes and files get whole lines, never wrapped or cut cells."""
@@ -42,6 +44,7 @@ class CliState:
     home: Path | None
     out: Console
     err: Console
+    progress_delay: float = 1.0
 
     @contextmanager
     def store(self, *, create: bool = False) -> Iterator[Store]:
