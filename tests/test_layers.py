@@ -26,6 +26,7 @@ RANKS: dict[str, int] = {
     "artiflow.digests": 1,
     "artiflow.names": 1,
     "artiflow.userdata": 1,
+    "artiflow.progress": 1,
     "artiflow.lineage.": 1,
     "artiflow.digestcache": 2,
     "artiflow.staging": 3,
@@ -48,7 +49,7 @@ RANKS: dict[str, int] = {
     "artiflow.api": 13,
     "artiflow": 14,
     "artiflow.adapters.": 15,
-    "artiflow.cli.": 16,
+    "artiflow.cli.": 17,
     "artiflow.ui.": 16,
 }
 
