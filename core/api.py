@@ -1,7 +1,12 @@
 """``Api``: read and query the store, as ``wandb.Api()`` does for W&B.
 
->>> api = artiflow.Api()                             # doctest: +SKIP
->>> api.artifact("demo/cats:latest").version         # doctest: +SKIP
+>>> with artiflow.init(project="demo") as run:
+...     for coat in ("tabby", "siamese"):
+...         cats = artiflow.Artifact("cats", type="dataset")
+...         _ = cats.add_file(f"data/cats/{coat}.txt")
+...         _ = run.log_artifact(cats)
+>>> api = artiflow.Api()
+>>> api.artifact("demo/cats:latest").version
 'v1'
 """
 

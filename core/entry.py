@@ -13,11 +13,15 @@ if TYPE_CHECKING:
 class ArtifactEntry:
     """A view of one manifest entry bound to its artifact.
 
-    >>> entry = artifact.get_entry("data/train.csv")   # doctest: +SKIP
-    >>> entry.digest, entry.size                        # doctest: +SKIP
-    ('sZRqySSS0jR8YjW00mERhA==', 6)
-    >>> entry.download("/tmp/out")                       # doctest: +SKIP
-    '/tmp/out/data/train.csv'
+    >>> artifact = artiflow.Artifact("cats", type="dataset")
+    >>> _ = artifact.add_file("data/cats/tabby.txt", name="data/tabby.txt")
+    >>> with artiflow.init(project="demo") as run:
+    ...     _ = run.log_artifact(artifact)
+    >>> entry = artifact.get_entry("data/tabby.txt")
+    >>> entry.digest, entry.size
+    ('bKD7nGtJl75hRHlycYEcbg==', 6)
+    >>> entry.download(tmp)
+    '.../data/tabby.txt'
     """
 
     def __init__(self, artifact: Artifact, path: str) -> None:

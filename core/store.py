@@ -1,8 +1,9 @@
 """The Store: blobs (fsspec), metadata (SQL) and the lineage graph, behind one object.
 
->>> store = Store.open(home=tmp)          # doctest: +SKIP
->>> store.metadata.list_projects()        # doctest: +SKIP
+>>> store = Store.open(home=tmp)
+>>> store.metadata.list_projects()
 []
+>>> store.close()
 """
 
 from __future__ import annotations

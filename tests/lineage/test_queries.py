@@ -7,9 +7,7 @@ step by ``sync``), and from a fresh ``Store`` on the same home, which loads lazi
 
 from __future__ import annotations
 
-import doctest
 from collections.abc import Callable, Iterator
-from types import ModuleType
 from typing import Any
 
 import networkx as nx
@@ -408,17 +406,3 @@ def test_a_run_without_edges_is_its_own_lineage(store: Store) -> None:
     art = Artifact("raw", "dataset")
     with pytest.raises(artiflow.ArtifactNotLoggedError):
         art.upstream()
-
-
-# -- docstring examples ---------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    "module",
-    [artiflow.lineage.queries, artiflow.lineage.export, artiflow.lineage.graph],
-    ids=lambda m: m.__name__,
-)
-def test_docstring_examples_run(module: ModuleType) -> None:
-    failed, attempted = doctest.testmod(module, verbose=False, report=True)
-    assert attempted > 0
-    assert failed == 0
