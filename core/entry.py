@@ -30,7 +30,7 @@ class ArtifactEntry:
 
     @property
     def _entry(self) -> ManifestEntry:
-        return self._artifact._resolved_entry(self.path)
+        return self._artifact.entry(self.path)
 
     @property
     def name(self) -> str:
@@ -64,7 +64,7 @@ class ArtifactEntry:
 
     def download(self, root: str | os.PathLike[str] | None = None) -> str:
         """Download this one file under ``root`` (default: the artifact's download root)."""
-        return self._artifact._download_entries([self._entry], root)[0]
+        return self._artifact.download_entries([self._entry], root)[0]
 
     def __repr__(self) -> str:
         return f"ArtifactEntry({self.path!r}, artifact={self._artifact.name!r})"

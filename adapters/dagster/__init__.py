@@ -29,7 +29,7 @@ artifact into an observable source asset whose data version is the artifact's di
 
 from __future__ import annotations
 
-from artiflow.errors import MissingDependencyError
+from artiflow import MissingDependencyError
 
 try:
     import dagster  # noqa: F401

@@ -366,7 +366,7 @@ def test_fresh_store_loads_only_what_a_query_reaches(store: Store, make_tree: Ma
 def test_wide_frontiers_load_in_batches(
     store: Store, make_tree: MakeTree, backend: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("artiflow.metadata.lineage._BATCH", 2)
+    monkeypatch.setattr("artiflow.metadata.lineage.SqlLineageSource.batch_size", 2)
     fan = Scenario([
         run("ingest", Log("raw", "dataset", "r")),
         *[run(f"use{i}", Use("raw:v0"), Log(f"out{i}", "dataset", str(i))) for i in range(5)],
