@@ -96,7 +96,10 @@ def _s3_bucket() -> str:
     assert S3_ENDPOINT is not None
     fs = s3fs.S3FileSystem(client_kwargs={"endpoint_url": S3_ENDPOINT})
     if not fs.exists(S3_BUCKET):
-        fs.mkdir(S3_BUCKET)
+        try:
+            fs.mkdir(S3_BUCKET)
+        except FileExistsError:  # another pytest-xdist worker made it first
+            pass
     return S3_BUCKET
 
 

@@ -29,6 +29,7 @@ STORY = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("script", EXAMPLES, ids=[p.name for p in EXAMPLES])
 def test_example_runs(script: Path, tmp_path: Path) -> None:
     # PREFECT_HOME too: the Prefect example starts Prefect's temporary server, whose database lives there.
