@@ -2,7 +2,8 @@
 
 A callback is called as ``progress(done_bytes, total_bytes)``: after every file, and within a
 large file as its bytes go by. If it also has a method ``files(done_files, total_files)``, that
-is called after every file. Calls come from the store's worker threads, one at a time.
+is called just before each of those calls. Calls come from the store's worker threads, one at a
+time.
 
 >>> seen = []
 >>> meter = Meter(lambda done, total: seen.append((done, total)), total_bytes=10, total_files=2)
@@ -63,6 +64,6 @@ class Meter:
         with self._lock:
             self._bytes += n
             self._files += files
-            self._progress(self._bytes, self._total_bytes)
             if self._files_cb is not None:
                 self._files_cb(self._files, self._total_files)
+            self._progress(self._bytes, self._total_bytes)
