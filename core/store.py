@@ -1,8 +1,9 @@
 """The Store: blobs (fsspec), metadata (SQL) and the lineage graph, behind one object.
 
->>> store = Store.open(home=tmp)          # doctest: +SKIP
->>> store.metadata.list_projects()        # doctest: +SKIP
+>>> store = Store.open(home=tmp)
+>>> store.metadata.list_projects()
 []
+>>> store.close()
 """
 
 from __future__ import annotations
@@ -16,15 +17,17 @@ from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
-from . import validate
+from . import names
+from .batches import striped
 from .blobs import BlobStore, LocalBlobStore, open_blob_store
 from .digestcache import DigestCache, stat_key
-from .digests import copy_and_hash, md5_file
+from .digests import copy_and_hash
 from .errors import ArtifactNotFoundError, DigestMismatchError, TypeCollisionError
 from .manifest import Manifest, ManifestEntry
-from .metadata import MetadataStore, NewVersion, VersionRecord
+from . import openlineage
+from .metadata import MetadataStore, NewVersion, RunRecord, VersionRecord
 from .metadata.lineage import SqlLineageSource
 from .metadata.store import type_collision_message
 from .progress import Meter, Progress
@@ -34,6 +37,14 @@ from .staging import StagedFile
 from artiflow.lineage import LineageGraph
 
 log = logging.getLogger(__name__)
+
+
+class RunListener(Protocol):
+    """Told when a run starts and finishes (the OpenLineage exporter is one)."""
+
+    def run_started(self, store: Store, run: RunRecord) -> None: ...
+
+    def run_finished(self, store: Store, run: RunRecord, error: BaseException | None) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,8 +64,10 @@ class Store:
         metadata: MetadataStore,
         blobs: BlobStore,
         digest_cache: DigestCache | None,
+        listeners: Iterable[RunListener] = (),
     ) -> None:
         self.settings = settings
+        self.listeners: list[RunListener] = list(listeners)
         self.metadata = metadata
         self.blobs = blobs
         self.digest_cache = digest_cache
@@ -87,6 +100,7 @@ class Store:
             metadata=MetadataStore(settings.database, busy_timeout=settings.sqlite_busy_timeout),
             blobs=open_blob_store(settings.storage, settings.storage_options),
             digest_cache=DigestCache(settings.cache),
+            listeners=[openlineage.Exporter(settings)] if openlineage.enabled(settings) else [],
         )
 
     def close(self) -> None:
@@ -96,6 +110,28 @@ class Store:
 
     def __repr__(self) -> str:
         return f"Store(database={self.metadata.url!r}, storage={self.blobs.url!r})"
+
+    # -- runs ----------------------------------------------------------------------------------
+
+    def start_run(
+        self, *, run_id: str, project: str, name: str, group: str | None, job_type: str | None,
+        config: dict[str, Any],
+    ) -> RunRecord:
+        """Record a new (or resumed) run and tell the listeners."""
+        record = self.metadata.create_run(
+            run_id=run_id, project=project, name=name, group=group, job_type=job_type, config=config
+        )
+        for listener in self.listeners:
+            listener.run_started(self, record)
+        return record
+
+    def finish_run(self, run_id: str, *, exit_code: int | None, error: BaseException | None = None) -> RunRecord:
+        """Mark a run finished (``exit_code`` 0 or None) or failed, and tell the listeners."""
+        state = "finished" if not exit_code else "failed"
+        record = self.metadata.finish_run(run_id, state=state, exit_code=exit_code)
+        for listener in self.listeners:
+            listener.run_finished(self, record, error)
+        return record
 
     # -- lineage -------------------------------------------------------------------------------
 
@@ -159,8 +195,7 @@ class Store:
         # A task per batch of items, not per item: with small files the pool's own cost per task
         # (a future, a lock, a queue hop) is as large as the work. Striped batches share out big
         # and small files evenly, and four per worker keep every worker busy to the end.
-        n = min(len(items), workers * 4)
-        batches = [items[k::n] for k in range(n)]
+        batches = striped(items, workers * 4)
 
         def run(batch: list[int]) -> None:
             for i in batch:
@@ -246,11 +281,11 @@ class Store:
         todo: list[tuple[ManifestEntry, str]] = []
         parents: dict[str, str] = {}  # an entry's directory -> where it goes, checked and made
         for e in entries:
-            rel = validate.entry_path(e.path)
+            rel = names.entry_path(e.path)
             head, _, name = rel.rpartition("/")
             parent = parents.get(head)
             if parent is None:  # contained() resolves symlinks, so once per directory, not per file
-                parent = parents[head] = os.path.dirname(validate.contained(root, rel))
+                parent = parents[head] = os.path.dirname(names.contained(root, rel))
                 os.makedirs(parent, exist_ok=True)
             todo.append((e, os.path.join(parent, name)))
         existing = self._known_digests([d for _, d in todo])
@@ -322,4 +357,4 @@ def _entry(f: StagedFile, digest: str) -> ManifestEntry:
     )
 
 
-__all__ = ["CommitResult", "Progress", "Store", "md5_file"]
+__all__ = ["CommitResult", "Progress", "Store"]

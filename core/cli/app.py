@@ -1,9 +1,13 @@
 """The ``artiflow`` command: put, get, ls, show, diff, verify, alias, tag and delete artifacts, like
 ``wandb artifact``; projects, runs and lineage; gc and the download cache.
 
->>> from typer.testing import CliRunner                       # doctest: +SKIP
->>> CliRunner().invoke(app, ["put", "data/", "--name", "cats"]).stdout    # doctest: +SKIP
-'Created new version uncategorized/cats:v0 (dataset) ...'
+>>> from typer.testing import CliRunner
+>>> result = CliRunner().invoke(app, ["put", "data/", "--name", "cats"])
+>>> print(result.stdout, end="")
+Created new version uncategorized/cats:v0 (dataset)
+  digest:  ...
+  files:   2 (14 B)
+  aliases: latest
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ from rich.markup import escape
 
 from artiflow import Api, Artifact, ArtifactNotFoundError, ManifestEntry
 
-from .. import validate
+from .. import names
 from .context import JsonOption, cli_state, report_errors, resolve
 from .records import collection_record, latest_of, run_record, version_record
 from .render import Listing, describe_run, emit_json, human_size, when
@@ -38,7 +38,7 @@ def ls(
     state = cli_state(ctx)
     with state.store() as store:
         api = Api(store=store)
-        project_ = validate.project_name(project or api.default_project)
+        project_ = names.project_name(project or api.default_project)
         collections = api.artifact_collections(project_, type_)
         if not collections and project is not None and project_ not in api.projects():
             known = api.projects()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -16,7 +15,7 @@ from rich.markup import escape
 
 from artiflow import Api, Artifact, ArtifactNotFoundError, ArtiflowError, Settings, Store, StoreError
 
-from ..paths import ArtifactPath
+from ..names import ArtifactPath, is_version
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -111,7 +110,7 @@ def _what_is_missing(store: Store, path: ArtifactPath) -> str:
         return f"No artifact named {path.name!r}: project {path.project!r} has no artifacts ({known})."
     versions = meta.list_versions(path.project, path.name)
     aliases = sorted({a for v in versions for a in v.aliases})
-    what = "version" if re.fullmatch(r"v\d+", path.selector) else "alias or digest"
+    what = "version" if is_version(path.selector) else "alias or digest"
     has = f"versions {_some([v.version for v in versions])}" if versions else "no live versions"
     if aliases:
         has += f" and aliases {_some(aliases)}"

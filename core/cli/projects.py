@@ -10,7 +10,7 @@ from rich.markup import escape
 
 from artiflow import Api, ArtifactNotFoundError, Run
 
-from .. import validate
+from .. import names
 from .context import JsonOption, cli_state, report_errors
 from .records import run_record, run_summary, version_record
 from .render import Listing, count, emit_json, human_size, when
@@ -59,7 +59,7 @@ def runs(
     state = cli_state(ctx)
     with state.store() as store:
         api = Api(store=store)
-        project_ = validate.project_name(project or api.default_project)
+        project_ = names.project_name(project or api.default_project)
         found = api.runs(project_)
         if not found and project is not None and project_ not in api.projects():
             known = api.projects()

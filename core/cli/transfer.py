@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
 from typing import Annotated
 from urllib.parse import unquote, urlparse
@@ -13,7 +12,7 @@ from rich.markup import escape
 
 from artiflow import Api, Artifact, init
 
-from .. import validate
+from .. import names
 from ..artifact import add_path
 from .context import JsonOption, cli_state, report_errors, resolve
 from .progress import TransferProgress
@@ -61,7 +60,7 @@ def put(
     """
     state = cli_state(ctx)
     with state.store(create=True) as store:
-        project_ = validate.project_name(project or store.settings.project)
+        project_ = names.project_name(project or store.settings.project)
         artifact = Artifact(name or default_name(path), type_, description=description)
         # Refuse a type collision before a run is opened and any file is copied.
         store.check_type(project_, artifact.collection_name, type_)
@@ -95,7 +94,7 @@ def default_name(path: str) -> str:
     """
     local = unquote(urlparse(path).path) if "://" in path else os.path.abspath(path)
     base = os.path.basename(local.rstrip("/"))
-    return re.sub(r"[^A-Za-z0-9_\-.]", "_", base).strip(".") or "artifact"
+    return names.sanitize(base)
 
 
 @report_errors

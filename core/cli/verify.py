@@ -11,7 +11,7 @@ from rich.markup import escape
 
 from artiflow import Api, Artifact, DigestMismatchError
 
-from .. import validate
+from .. import names
 from ..digests import md5_file
 from .context import JsonOption, cli_state, report_errors, resolve
 from .render import count, emit_json
@@ -35,7 +35,7 @@ def check_directory(art: Artifact, root: Path) -> dict[str, list[str]]:
     for path, entry in sorted(manifest.items()):
         if entry.ref is not None:
             continue
-        local = validate.contained(str(root), path)
+        local = names.contained(str(root), path)
         if not os.path.isfile(local):
             missing.append(path)
         elif md5_file(local) != entry.digest:
