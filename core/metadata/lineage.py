@@ -7,11 +7,13 @@ store of millions of nodes is never loaded whole.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
+from ..batches import SQL_BATCH, batched
+from ..names import version_index
 from . import schema as s
 from .records import EdgeRecord
 
@@ -20,7 +22,6 @@ if TYPE_CHECKING:
 
     from .store import MetadataStore
 
-_BATCH = 500
 
 
 def edge_query() -> sa.Select[Any]:
@@ -38,13 +39,10 @@ def edge_query() -> sa.Select[Any]:
     )
 
 
-def _batches(items: Sequence[str]) -> Iterator[Sequence[str]]:
-    for i in range(0, len(items), _BATCH):
-        yield items[i : i + _BATCH]
-
-
 class SqlLineageSource:
     """``LineageSource`` over a :class:`MetadataStore`."""
+
+    batch_size = SQL_BATCH  # ids per IN (...) query
 
     def __init__(self, metadata: MetadataStore) -> None:
         self._md = metadata
@@ -66,7 +64,7 @@ class SqlLineageSource:
         rows: dict[int, EdgeRecord] = {}
         with self._md.engine.connect() as conn:
             for column, ids, kind in ((e.c.version_id, version_ids, kinds[0]), (e.c.run_id, run_ids, kinds[1])):
-                for batch in _batches(list(ids)):
+                for batch in batched(list(ids), self.batch_size):
                     q = edge_query().where(column.in_(batch))
                     if kind is not None:
                         q = q.where(e.c.kind == kind)
@@ -85,7 +83,7 @@ class SqlLineageSource:
         rows: list[FlowRow] = []
         with self._md.engine.connect() as conn:
             for column, ids, kind in ((e.c.version_id, version_ids, kinds[0]), (e.c.run_id, run_ids, kinds[1])):
-                for batch in _batches(list(ids)):
+                for batch in batched(list(ids), self.batch_size):
                     q = sa.select(*cols).where(column.in_(batch), e.c.kind == kind)
                     rows.extend((i, k, bool(c), r, v) for i, k, c, r, v in conn.execute(q).all())
         return rows
@@ -102,11 +100,11 @@ class SqlLineageSource:
             c, c.c.id == v.c.collection_id
         )
         with self._md.engine.connect() as conn:
-            for batch in _batches(list(version_ids)):
+            for batch in batched(list(version_ids), self.batch_size):
                 for vid, project, name, type_, index, state in conn.execute(vq.where(v.c.id.in_(batch))).all():
                     versions[vid] = (project, name, type_, int(index), state)
             rq = sa.select(r.c.id, r.c.project)
-            for batch in _batches(list(run_ids)):
+            for batch in batched(list(run_ids), self.batch_size):
                 runs.update((rid, project) for rid, project in conn.execute(rq.where(r.c.id.in_(batch))).all())
         return versions, runs
 
@@ -114,13 +112,14 @@ class SqlLineageSource:
         """The version id of ``project/name:vN`` (deleted versions included), or None."""
         coll, _, selector = ref.rpartition(":")
         project, _, name = coll.rpartition("/")
-        if not (project and name and selector[:1] == "v" and selector[1:].isdigit()):
+        index = version_index(selector)
+        if not (project and name) or index is None:
             return None
         v, c = s.versions, s.collections
         q = (
             sa.select(v.c.id)
             .join(c, c.c.id == v.c.collection_id)
-            .where(c.c.project == project, c.c.name == name, v.c.version_index == int(selector[1:]))
+            .where(c.c.project == project, c.c.name == name, v.c.version_index == index)
         )
         with self._md.engine.connect() as conn:
             return conn.execute(q).scalar()

@@ -20,7 +20,7 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 
 from ..errors import ArtifactNotFoundError, ArtiflowError
 from ..metadata import RunRecord, VersionRecord
-from ..paths import ArtifactPath
+from ..names import ArtifactPath
 from ..store import Store
 from . import queries
 from .files import TreeCache, diff
