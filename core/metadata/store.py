@@ -20,13 +20,13 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
-from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
 from ..errors import ArtifactNotFoundError, StoreError, TypeCollisionError
 from ..batches import batched
 from ..names import is_digest, version_index
 from . import schema as s
+from .engine import disconnected, retryable, sqlite_setup
 from .lineage import edge_query
 from .migrate import ensure_schema
 from .records import CollectionRecord, EdgeRecord, NewVersion, RunRecord, VersionEdit, VersionRecord
@@ -72,7 +72,7 @@ class MetadataStore:
             self.engine: Engine = sa.create_engine(
                 url, connect_args={"timeout": busy_timeout, "check_same_thread": False}
             )
-            _sqlite_setup(self.engine)
+            sqlite_setup(self.engine)
         else:
             self.engine = sa.create_engine(url, pool_pre_ping=True)
         # A store dropped without close() still closes its pooled connections (a server-side
@@ -113,9 +113,9 @@ class MetadataStore:
             except (sa.exc.IntegrityError, sa.exc.OperationalError, sa.exc.InterfaceError) as exc:
                 # A dropped connection (server restart, idle timeout) re-runs the whole transaction on
                 # a fresh one, a few times; the pool's pre-ping catches most before they are used.
-                lost = _disconnected(exc)
+                lost = disconnected(exc)
                 disconnects += lost
-                if (not lost and not _retryable(exc)) or disconnects > _RECONNECTS or attempt == _RETRIES - 1:
+                if (not lost and not retryable(exc)) or disconnects > _RECONNECTS or attempt == _RETRIES - 1:
                     if isinstance(exc, sa.exc.OperationalError) and "locked" in str(exc):
                         raise StoreError(
                             f"The metadata database {self.url} stayed locked; another process holds it. "
@@ -517,40 +517,6 @@ class MetadataStore:
                 ).scalars()
             )
         return live
-
-
-def _disconnected(exc: Exception) -> bool:
-    """True when the database connection was lost (not a query or constraint failure)."""
-    if getattr(exc, "connection_invalidated", False):
-        return True
-    text = str(getattr(exc, "orig", exc)).lower()
-    return any(
-        m in text for m in ("server closed the connection", "terminating connection", "connection reset",
-                            "connection is closed", "ssl syscall error", "consuming input failed")
-    )
-
-
-def _retryable(exc: Exception) -> bool:
-    text = str(getattr(exc, "orig", exc)).lower()
-    if isinstance(exc, sa.exc.IntegrityError):
-        return "unique" in text or "duplicate" in text
-    return "locked" in text or "busy" in text or "deadlock" in text or "serializ" in text
-
-
-def _sqlite_setup(engine: Engine) -> None:
-    @event.listens_for(engine, "connect")
-    def _connect(dbapi_conn: Any, _record: Any) -> None:
-        dbapi_conn.isolation_level = None  # we issue BEGIN ourselves, see _begin
-        cur = dbapi_conn.cursor()
-        cur.execute("PRAGMA journal_mode=WAL")
-        cur.execute("PRAGMA synchronous=NORMAL")
-        cur.execute("PRAGMA foreign_keys=ON")
-        cur.close()
-
-    @event.listens_for(engine, "begin")
-    def _begin(conn: Connection) -> None:
-        # Writers take the lock up front, so two never deadlock upgrading from a read lock.
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("artiflow_write") else "BEGIN")
 
 
 def _run_record(row: Any) -> RunRecord:
