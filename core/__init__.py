@@ -8,6 +8,25 @@
 >>> artiflow.Api().artifact("demo/cats:latest").logged_by()   # doctest: +SKIP
 
 Importing artiflow does no I/O: the store opens on first use.
+
+Architecture: a one-way tower, each layer importing only the layers below it (checked by
+``tests/test_layers.py``)::
+
+    cli, ui              artiflow.cli, artiflow.ui: command line and web UI
+    adapters             artiflow.adapters.prefect / .dagster: only the public namespace + collab
+    artiflow             this facade (``__all__``)
+    api, runs, artifact  Api; Run and init; Artifact, a facade over identity (name, version,
+                         aliases, lineage), drafting (adding content) and download (reading it)
+    collab, gc           collaborative versions; garbage collection
+    store                Store: blobs + metadata + lineage graph; notifies run listeners
+    openlineage          a run listener the Store subscribes when OpenLineage export is on
+    metadata, blobs,     the SQL metadata store; content-addressed blob stores; references
+    references, manifest (s3/gs/http/file); W&B manifests; serializers; staged local files
+    names, digests,      every naming rule and the path grammar; W&B digests; the exception
+    errors, settings     tree; the settings model; batching; artiflow.lineage (pure graph logic)
+
+The one upward reach is lazy and named: ``identity.runs_module()``, so that
+``Artifact.logged_by()`` can return ``Run`` objects.
 """
 
 from __future__ import annotations
@@ -33,12 +52,13 @@ from .errors import (
     TypeMismatchError,
     UnsupportedSchemeError,
 )
+from . import names
 from .manifest import Manifest, ManifestEntry
-from .run import Run, init
+from .runs import Run, init
 from .settings import Settings
-from .store import Store
+from .store import Progress, Store
 
-__version__ = "0.1.0"
+from ._version import __version__
 
 __all__ = [
     "Api",
@@ -59,6 +79,7 @@ __all__ = [
     "Manifest",
     "ManifestEntry",
     "MissingDependencyError",
+    "Progress",
     "Run",
     "Settings",
     "Store",
@@ -69,4 +90,5 @@ __all__ = [
     "UnsupportedSchemeError",
     "__version__",
     "init",
+    "names",
 ]

@@ -1,7 +1,12 @@
 """``Api``: read and query the store, as ``wandb.Api()`` does for W&B.
 
->>> api = artiflow.Api()                             # doctest: +SKIP
->>> api.artifact("demo/cats:latest").version         # doctest: +SKIP
+>>> with artiflow.init(project="demo") as run:
+...     for coat in ("tabby", "siamese"):
+...         cats = artiflow.Artifact("cats", type="dataset")
+...         _ = cats.add_file(f"data/cats/{coat}.txt")
+...         _ = run.log_artifact(cats)
+>>> api = artiflow.Api()
+>>> api.artifact("demo/cats:latest").version
 'v1'
 """
 
@@ -10,11 +15,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from . import validate
+from . import names
 from .artifact import Artifact
 from .errors import ArtifactNotFoundError, TypeMismatchError
-from .paths import ArtifactPath
-from .run import Run
+from .names import ArtifactPath
+from .runs import Run
 from .settings import Settings
 from .store import Store
 
@@ -31,7 +36,7 @@ class ArtifactCollection:
 
     def versions(self) -> list[Artifact]:
         return [
-            Artifact._from_record(self._store, r) for r in self._store.metadata.list_versions(self.project, self.name)
+            Artifact.from_record(self._store, r) for r in self._store.metadata.list_versions(self.project, self.name)
         ]
 
     @property
@@ -68,7 +73,7 @@ class Api:
         rec = self.store.metadata.find_version(ref.project, ref.name, ref.selector)
         if type is not None and rec.type != type:
             raise TypeMismatchError(f"type {type!r} specified but this artifact is of type {rec.type!r}.")
-        return Artifact._from_record(self.store, rec)
+        return Artifact.from_record(self.store, rec)
 
     def artifact_exists(self, name: str, type: str | None = None) -> bool:  # noqa: A002
         try:
@@ -84,10 +89,10 @@ class Api:
         if coll is None or coll.type != type_name:
             raise ArtifactNotFoundError(f"No {type_name!r} artifact named '{ref.project}/{ref.name}'.")
         recs = self.store.metadata.list_versions(ref.project, ref.name, include_deleted=include_deleted)
-        return [Artifact._from_record(self.store, r) for r in recs]
+        return [Artifact.from_record(self.store, r) for r in recs]
 
     def artifact_collections(self, project: str | None = None, type_name: str | None = None) -> list[ArtifactCollection]:
-        project = validate.project_name(project or self.default_project)
+        project = names.project_name(project or self.default_project)
         return [
             ArtifactCollection(c.project, c.name, c.type, c.created_at, self.store)
             for c in self.store.metadata.list_collections(project, type_name)
@@ -101,21 +106,21 @@ class Api:
         return ArtifactCollection(coll.project, coll.name, coll.type, coll.created_at, self.store)
 
     def artifact_types(self, project: str | None = None) -> list[ArtifactType]:
-        project = validate.project_name(project or self.default_project)
-        names = sorted({c.type for c in self.store.metadata.list_collections(project)})
-        return [ArtifactType(project, n, self.store) for n in names]
+        project = names.project_name(project or self.default_project)
+        types = sorted({c.type for c in self.store.metadata.list_collections(project)})
+        return [ArtifactType(project, n, self.store) for n in types]
 
     def projects(self) -> list[str]:
         return self.store.metadata.list_projects()
 
     def runs(self, project: str | None = None) -> list[Run]:
-        project = validate.project_name(project or self.default_project)
+        project = names.project_name(project or self.default_project)
         return [Run(self.store, r) for r in self.store.metadata.list_runs(project)]
 
     def run(self, path: str) -> Run:
         """A run by ``project/run_id`` (or just ``run_id``)."""
         run_id = path.rsplit("/", 1)[-1]
-        run = Run._attach(self.store, run_id)
+        run = Run.attach(self.store, run_id)
         if "/" in path and path.split("/")[-2] != run.project:
             raise ArtifactNotFoundError(f"Run {path!r} does not exist (it is in project {run.project!r}).")
         return run

@@ -12,7 +12,7 @@ import os
 import shutil
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any, Protocol
 
@@ -21,6 +21,7 @@ from .errors import DigestMismatchError, MissingDependencyError
 
 _FICLONE = 0x40049409  # linux/fs.h: share extents (reflink) instead of copying bytes
 _SENDFILE_MAX = 1 << 30  # bytes per sendfile call; Linux caps one call just under 2 GiB anyway
+_SENDFILE_STEP = 16 << 20  # bytes per call when someone watches the progress
 _EXTRAS = {"s3": "s3", "s3a": "s3", "gs": "gcs", "gcs": "gcs", "az": "azure", "abfs": "azure"}
 
 
@@ -33,11 +34,15 @@ class BlobStore(Protocol):
     url: str
 
     def has(self, digest: str) -> bool: ...
-    def put_file(self, src: str, expected: str | None = None) -> tuple[str, int]: ...
+    def put_file(
+        self, src: str, expected: str | None = None, *, on_chunk: Callable[[int], None] | None = None
+    ) -> tuple[str, int]: ...
     def put_bytes(self, data: bytes) -> str: ...
     def read_bytes(self, digest: str) -> bytes: ...
     def open(self, digest: str) -> IO[bytes]: ...
-    def copy_to(self, digest: str, dest: str, *, hardlink: bool = False) -> None: ...
+    def copy_to(
+        self, digest: str, dest: str, *, hardlink: bool = False, on_chunk: Callable[[int], None] | None = None
+    ) -> None: ...
     def keys(self) -> Iterator[str]: ...
     def delete(self, digest: str) -> None: ...
     def key_info(self, key: str) -> tuple[int, float]: ...
@@ -101,11 +106,13 @@ class LocalBlobStore:
         self._ensure_dir(os.path.dirname(final))
         os.replace(tmp, final)
 
-    def put_file(self, src: str, expected: str | None = None) -> tuple[str, int]:
+    def put_file(
+        self, src: str, expected: str | None = None, *, on_chunk: Callable[[int], None] | None = None
+    ) -> tuple[str, int]:
         tmp, fd = self._tmp_file()
         try:
             with open(src, "rb", buffering=0) as fin, open(fd, "wb", buffering=0) as fout:
-                digest, size = copy_and_hash(fin, fout)
+                digest, size = copy_and_hash(fin, fout, on_chunk=on_chunk)
             if expected is not None and digest != expected:
                 raise DigestMismatchError(
                     f"{src} hashed to {digest}, expected {expected}; it changed while being stored."
@@ -137,8 +144,12 @@ class LocalBlobStore:
     def open(self, digest: str) -> IO[bytes]:
         return open(self.path(digest), "rb")
 
-    def copy_to(self, digest: str, dest: str, *, hardlink: bool = False) -> None:
+    def copy_to(
+        self, digest: str, dest: str, *, hardlink: bool = False, on_chunk: Callable[[int], None] | None = None
+    ) -> None:
         """Materialise a blob at ``dest``: reflink where possible, else a kernel copy.
+
+        ``on_chunk(n)`` hears the bytes of a kernel copy as they go (a reflink is reported whole).
 
         A file already at ``dest`` is replaced atomically (a temporary file, then a rename), so
         it is never seen half overwritten. A new file is written in place, which saves the rename
@@ -147,26 +158,31 @@ class LocalBlobStore:
         """
         src = self.path(digest)
         try:
-            self._write(src, dest, hardlink, exclusive=True)
+            self._write(src, dest, hardlink, exclusive=True, on_chunk=on_chunk)
             return
         except FileExistsError:
             pass
         tmp = f"{dest}.artiflow-{uuid.uuid4().hex[:8]}.tmp"
         try:
-            self._write(src, tmp, hardlink, exclusive=False)
+            self._write(src, tmp, hardlink, exclusive=False, on_chunk=on_chunk)
             os.replace(tmp, dest)
         except BaseException:
             _unlink_quietly(tmp)
             raise
 
-    def _write(self, src: str, dest: str, hardlink: bool, *, exclusive: bool) -> None:
+    def _write(
+        self, src: str, dest: str, hardlink: bool, *, exclusive: bool, on_chunk: Callable[[int], None] | None = None
+    ) -> None:
         if hardlink:
             os.link(src, dest)  # fails with FileExistsError by itself
             return
         with open(src, "rb") as fin, open(dest, "xb" if exclusive else "wb") as fout:
             try:
                 if not self._reflink(fin, fout):
-                    _copy_data(fin, fout)
+                    if on_chunk is None:
+                        _copy_data(fin, fout)
+                    else:
+                        _copy_data(fin, fout, on_chunk)
                     os.fchmod(fout.fileno(), 0o644)
             except BaseException:
                 _unlink_quietly(dest)  # ours: created just now
@@ -229,6 +245,15 @@ class FsspecBlobStore:
         self.base = path.rstrip("/")
         protocols = fs.protocol if isinstance(fs.protocol, (tuple, list)) else (fs.protocol,)
         self._atomic = bool(set(protocols) & _ATOMIC_PUT)
+        self._made: set[str] = set()
+
+    def _parent_made(self, key: str) -> str:
+        """``key``, once its directory exists: filesystems with directories (local, SFTP…) need it."""
+        parent = key.rsplit("/", 1)[0]
+        if parent not in self._made:
+            self.fs.makedirs(parent, exist_ok=True)
+            self._made.add(parent)
+        return key
 
     def _key(self, digest: str) -> str:
         return f"{self.base}/{blob_key(digest)}"
@@ -236,9 +261,11 @@ class FsspecBlobStore:
     def has(self, digest: str) -> bool:
         return bool(self.fs.exists(self._key(digest)))
 
-    def put_file(self, src: str, expected: str | None = None) -> tuple[str, int]:
+    def put_file(
+        self, src: str, expected: str | None = None, *, on_chunk: Callable[[int], None] | None = None
+    ) -> tuple[str, int]:
         if not self._atomic:
-            return self._put_via_temp(src, expected)
+            return self._put_via_temp(src, expected, on_chunk)
         before = os.stat(src)
         with open(src, "rb") as fin:
             digest, size = copy_and_hash(fin)
@@ -247,21 +274,23 @@ class FsspecBlobStore:
         if self.has(digest):  # blob-level dedup: another version (or machine) stored it already
             return digest, size
         key = self._key(digest)
-        self.fs.put_file(src, key)
+        self.fs.put_file(src, key, **_callback(on_chunk))
         after = os.stat(src)
         if (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns):
             self.fs.rm(key)  # what was uploaded may not be what was hashed
             raise DigestMismatchError(f"{src} changed while it was being stored; log again.")
         return digest, size
 
-    def _put_via_temp(self, src: str, expected: str | None) -> tuple[str, int]:
-        tmp = f"{self.base}/tmp/{uuid.uuid4().hex}"
+    def _put_via_temp(
+        self, src: str, expected: str | None, on_chunk: Callable[[int], None] | None = None
+    ) -> tuple[str, int]:
+        tmp = self._parent_made(f"{self.base}/tmp/{uuid.uuid4().hex}")
         with open(src, "rb") as fin, self.fs.open(tmp, "wb") as fout:
-            digest, size = copy_and_hash(fin, fout)
+            digest, size = copy_and_hash(fin, fout, on_chunk=on_chunk)
         if expected is not None and digest != expected:
             self.fs.rm(tmp)
             raise DigestMismatchError(f"{src} hashed to {digest}, expected {expected}.")
-        self.fs.mv(tmp, self._key(digest))
+        self.fs.mv(tmp, self._parent_made(self._key(digest)))
         return digest, size
 
     def put_bytes(self, data: bytes) -> str:
@@ -271,9 +300,9 @@ class FsspecBlobStore:
         if self._atomic:
             self.fs.pipe_file(self._key(digest), data)
         else:
-            tmp = f"{self.base}/tmp/{uuid.uuid4().hex}"
+            tmp = self._parent_made(f"{self.base}/tmp/{uuid.uuid4().hex}")
             self.fs.pipe_file(tmp, data)
-            self.fs.mv(tmp, self._key(digest))
+            self.fs.mv(tmp, self._parent_made(self._key(digest)))
         return digest
 
     def read_bytes(self, digest: str) -> bytes:
@@ -283,10 +312,12 @@ class FsspecBlobStore:
         handle: IO[bytes] = self.fs.open(self._key(digest), "rb")
         return handle
 
-    def copy_to(self, digest: str, dest: str, *, hardlink: bool = False) -> None:
+    def copy_to(
+        self, digest: str, dest: str, *, hardlink: bool = False, on_chunk: Callable[[int], None] | None = None
+    ) -> None:
         tmp = f"{dest}.artiflow-{uuid.uuid4().hex[:8]}.tmp"
         try:
-            self.fs.get_file(self._key(digest), tmp)
+            self.fs.get_file(self._key(digest), tmp, **_callback(on_chunk))
             os.replace(tmp, dest)
         except BaseException:
             _unlink_quietly(tmp)
@@ -317,20 +348,39 @@ class FsspecBlobStore:
             yield p[len(self.base) + 1 :]
 
 
-def _copy_data(fin: IO[bytes], fout: IO[bytes]) -> None:
+def _copy_data(fin: IO[bytes], fout: IO[bytes], on_chunk: Callable[[int], None] | None = None) -> None:
     """Copy between two open files inside the kernel (``sendfile``), through Python where it can't.
 
     ``shutil.copyfile`` does the same from paths, at the price of four more ``stat`` calls per
     file: that counts when a download is 10,000 small files.
     """
     offset = 0
+    step = _SENDFILE_MAX if on_chunk is None else _SENDFILE_STEP
     try:
-        while sent := os.sendfile(fout.fileno(), fin.fileno(), offset, _SENDFILE_MAX):
+        while sent := os.sendfile(fout.fileno(), fin.fileno(), offset, step):
             offset += sent
+            if on_chunk is not None:
+                on_chunk(sent)
     except OSError as exc:  # e.g. ENOTSOCK where sendfile only writes to sockets (macOS)
         if offset or exc.errno not in (errno.EINVAL, errno.ENOSYS, errno.ENOTSOCK, errno.EOPNOTSUPP):
             raise
         shutil.copyfileobj(fin, fout, 1 << 20)
+
+
+def _callback(on_chunk: Callable[[int], None] | None) -> dict[str, Any]:
+    """fsspec's ``callback=`` argument that forwards each transferred chunk to ``on_chunk``."""
+    if on_chunk is None:
+        return {}
+    from fsspec.callbacks import Callback
+
+    class _Chunks(Callback):  # type: ignore[misc]
+        def call(self, *args: Any, **kwargs: Any) -> None:
+            seen = getattr(self, "_seen", 0)
+            if self.value > seen:
+                on_chunk(self.value - seen)
+                self._seen = self.value
+
+    return {"callback": _Chunks()}
 
 
 def _unlink_quietly(path: str) -> None:

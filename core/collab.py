@@ -1,6 +1,10 @@
 """Collaborative versions: many writers build one version (W&B's ``upsert_artifact`` /
 ``finish_artifact``).
 
+This is the one internal module the engine adapters may use besides the public ``artiflow``
+namespace (a mapped task's writers upsert parts and a finishing task commits them); it is not part
+of the W&B API and not in ``artiflow.__all__``.
+
 Each writer stores its files and records a *part* (a patch manifest) in the open session of
 ``(collection, distributed_id)``. ``finish`` merges every part, refuses a path that two parts
 give different content (naming it), and commits the merged version in the same transaction that
@@ -14,11 +18,11 @@ from collections.abc import Collection
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from . import validate
+from . import names
 from .errors import ArtifactNotFoundError, EntryConflictError
 from .manifest import Manifest, ManifestEntry
 from .metadata import NewVersion, VersionRecord
-from .metadata.sessions import Session, SessionChanged, add_part, commit_session, open_session
+from .metadata.sessions import Session, SessionChanged, add_part, commit_session, finished_version_id, open_session
 
 if TYPE_CHECKING:
     from .artifact import Artifact
@@ -43,10 +47,10 @@ def upsert(
     Returns the part's manifest digest, which :func:`finish` can select parts by.
     """
     store.check_type(project, artifact.collection_name, artifact.type)
-    part = artifact._final_manifest(store, progress)
+    part = artifact.final_manifest(store, progress)
     if prefix:
         part = Manifest.from_entries(
-            e.model_copy(update={"path": validate.entry_path(prefix + e.path)}) for e in part
+            e.model_copy(update={"path": names.entry_path(prefix + e.path)}) for e in part
         )
     digest = store.blobs.put_bytes(part.to_json())
     add_part(
@@ -95,7 +99,7 @@ def finish(
     raises, rather than committing a version without it.
     """
     for _ in range(_MERGE_ATTEMPTS):
-        session = open_session(store.metadata, project, validate.artifact_name(name), distributed_id)
+        session = open_session(store.metadata, project, names.artifact_name(name), distributed_id)
         chosen = session if parts is None else _select(session, parts)
         manifest = merge(store, chosen)
         new = NewVersion(
@@ -125,3 +129,8 @@ def _select(session: Session, digests: Collection[str]) -> Session:
             f"part with manifest {sorted(missing)[0]}; {len(missing)} selected part(s) were never upserted."
         )
     return replace(session, parts=tuple(p for p in session.parts if p.manifest_digest in wanted))
+
+
+def finished_version(store: Store, project: str, name: str, distributed_id: str) -> str | None:
+    """The id of the version the collaborative version ``distributed_id`` committed, if it has."""
+    return finished_version_id(store.metadata, project, name, distributed_id)

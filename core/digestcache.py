@@ -12,8 +12,9 @@ import threading
 from collections.abc import Iterable
 from pathlib import Path
 
+from .batches import batched
+
 StatKey = tuple[int, int, int, int, int]
-_BATCH = 500  # inodes per query: well under SQLite's limit on bound parameters
 
 
 def stat_key(st: os.stat_result) -> StatKey:
@@ -35,14 +36,6 @@ class DigestCache:
             )
             self._db.commit()
 
-    def get(self, key: StatKey) -> str | None:
-        with self._lock:
-            row = self._db.execute(
-                "SELECT digest FROM digests WHERE dev=? AND ino=? AND size=? AND mtime_ns=? AND ctime_ns=?",
-                key,
-            ).fetchone()
-        return row[0] if row else None
-
     def get_many(self, keys: Iterable[StatKey]) -> dict[StatKey, str]:
         """The digests of the keys found: one query per device and batch of inodes, not per key."""
         wanted = set(keys)
@@ -52,9 +45,7 @@ class DigestCache:
         out: dict[StatKey, str] = {}
         with self._lock:
             for dev, inos in inodes.items():
-                batch = sorted(inos)
-                for start in range(0, len(batch), _BATCH):
-                    chunk = batch[start : start + _BATCH]
+                for chunk in batched(sorted(inos)):
                     rows = self._db.execute(
                         "SELECT dev, ino, size, mtime_ns, ctime_ns, digest FROM digests"
                         f" WHERE dev=? AND ino IN ({','.join('?' * len(chunk))})",

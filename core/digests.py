@@ -12,7 +12,7 @@ import base64
 import binascii
 import hashlib
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import IO
 
 CHUNK = 1 << 20  # 1 MiB: large enough that hashlib releases the GIL and syscalls stay few
@@ -45,20 +45,29 @@ def md5_file(path: str | os.PathLike[str]) -> str:
     return base64.b64encode(h.digest()).decode()
 
 
-def copy_and_hash(src: IO[bytes], dst: IO[bytes] | None = None) -> tuple[str, int]:
-    """Hash ``src`` (copying it to ``dst`` on the way, if given): each byte is read once."""
+def copy_and_hash(
+    src: IO[bytes], dst: IO[bytes] | None = None, *, on_chunk: Callable[[int], None] | None = None
+) -> tuple[str, int]:
+    """Hash ``src`` (copying it to ``dst`` on the way, if given): each byte is read once.
+
+    ``on_chunk(n)`` is called after each chunk of ``n`` bytes (progress within a large file).
+    """
     h = _md5()
-    size = _feed(src, h, dst)
+    size = _feed(src, h, dst, on_chunk)
     return base64.b64encode(h.digest()).decode(), size
 
 
-def _feed(src: IO[bytes], h: "hashlib._Hash", dst: IO[bytes] | None) -> int:
+def _feed(
+    src: IO[bytes], h: "hashlib._Hash", dst: IO[bytes] | None, on_chunk: Callable[[int], None] | None = None
+) -> int:
     size = 0
     while chunk := src.read(CHUNK):
         h.update(chunk)
         if dst is not None:
             dst.write(chunk)
         size += len(chunk)
+        if on_chunk is not None:
+            on_chunk(len(chunk))
     return size
 
 

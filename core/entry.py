@@ -13,11 +13,15 @@ if TYPE_CHECKING:
 class ArtifactEntry:
     """A view of one manifest entry bound to its artifact.
 
-    >>> entry = artifact.get_entry("data/train.csv")   # doctest: +SKIP
-    >>> entry.digest, entry.size                        # doctest: +SKIP
-    ('sZRqySSS0jR8YjW00mERhA==', 6)
-    >>> entry.download("/tmp/out")                       # doctest: +SKIP
-    '/tmp/out/data/train.csv'
+    >>> artifact = artiflow.Artifact("cats", type="dataset")
+    >>> _ = artifact.add_file("data/cats/tabby.txt", name="data/tabby.txt")
+    >>> with artiflow.init(project="demo") as run:
+    ...     _ = run.log_artifact(artifact)
+    >>> entry = artifact.get_entry("data/tabby.txt")
+    >>> entry.digest, entry.size
+    ('bKD7nGtJl75hRHlycYEcbg==', 6)
+    >>> entry.download(tmp)
+    '.../data/tabby.txt'
     """
 
     def __init__(self, artifact: Artifact, path: str) -> None:
@@ -26,7 +30,7 @@ class ArtifactEntry:
 
     @property
     def _entry(self) -> ManifestEntry:
-        return self._artifact._resolved_entry(self.path)
+        return self._artifact.entry(self.path)
 
     @property
     def name(self) -> str:
@@ -60,7 +64,7 @@ class ArtifactEntry:
 
     def download(self, root: str | os.PathLike[str] | None = None) -> str:
         """Download this one file under ``root`` (default: the artifact's download root)."""
-        return self._artifact._download_entries([self._entry], root)[0]
+        return self._artifact.download_entries([self._entry], root)[0]
 
     def __repr__(self) -> str:
         return f"ArtifactEntry({self.path!r}, artifact={self._artifact.name!r})"

@@ -5,9 +5,12 @@ that was never logged) or when versions are deleted. A blob is live if a committ
 manifest, or a part of an open collaborative version, refers to it. Blobs younger than the grace
 period are left alone even when unreferenced: they may belong to a commit still in flight.
 
->>> report = collect_garbage(store, dry_run=True)    # doctest: +SKIP
->>> report.orphans, report.orphan_bytes               # doctest: +SKIP
-(['md5/3c/…'], 1024)
+>>> digest = store.blobs.put_bytes(b"never logged")       # a blob no version refers to
+>>> collect_garbage(store).orphans                         # within the grace period: kept
+[]
+>>> report = collect_garbage(store, dry_run=True, now=time.time() + 2 * 3600)
+>>> report.orphans, report.orphan_bytes
+(['md5/...'], 12)
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from . import validate
+from . import names
 from .digests import manifest_digest
 from .errors import StoreError
 
@@ -77,10 +77,6 @@ class Manifest(BaseModel):
     def __contains__(self, path: object) -> bool:
         return path in self.contents
 
-    @property
-    def entries(self) -> Mapping[str, ManifestEntry]:
-        return self.contents
-
     def digest(self) -> str:
         return manifest_digest({p: e.digest for p, e in self.contents.items()})
 
@@ -104,7 +100,7 @@ class Manifest(BaseModel):
         if data.get("version") != 1:
             raise StoreError(f"Unsupported manifest version {data.get('version')!r}; only v1 exists.")
         contents = {  # a manifest from storage is foreign input: no path may escape a root
-            path: ManifestEntry.model_validate({**entry, "path": validate.entry_path(path)})
+            path: ManifestEntry.model_validate({**entry, "path": names.entry_path(path)})
             for path, entry in dict(data.get("contents", {})).items()
         }
         return cls(

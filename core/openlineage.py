@@ -2,7 +2,9 @@
 
 Off by default. Set ``ARTIFLOW_OPENLINEAGE_TRANSPORT`` to ``console``, ``file`` or ``http`` (see
 :class:`~artiflow.Settings`) and install ``artiflow[openlineage]``; then ``init`` sends ``START`` and
-``finish`` (or leaving the ``with`` block) sends ``COMPLETE``, or ``FAIL`` if the run failed:
+``finish`` (or leaving the ``with`` block) sends ``COMPLETE``, or ``FAIL`` if the run failed. The
+:class:`Exporter` is a run listener: ``Store.open`` subscribes it when emission is on, and the store
+notifies it when a run starts and finishes (no run or artifact object calls it).
 
 - job: namespace = the run's project, name = its ``job_type`` (its name when it has none); facet ``jobType``
 - run: ``runId`` = UUID5 of ``<dataset namespace>/<project>/runs/<run id>``, so sending a run again gives
@@ -27,21 +29,34 @@ and raises instead.
 
 from __future__ import annotations
 
+import importlib
 import logging
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy.engine import make_url
 
+from ._version import __version__
 from .errors import ArtiflowError, MissingDependencyError
+from .metadata import RunRecord
 from .settings import Settings
 
 if TYPE_CHECKING:
     from openlineage.client.event_v2 import RunEvent
 
-    from .run import Run
+    from .store import Store
+
+
+class RunLike(Protocol):
+    """What the public functions need of a run: ``artiflow.Run`` has both."""
+
+    @property
+    def store(self) -> Store: ...
+
+    @property
+    def record(self) -> RunRecord: ...
 
 log = logging.getLogger(__name__)
 
@@ -82,38 +97,24 @@ def run_uuid(namespace: str, project: str, run_id: str) -> str:
 
 
 def _producer() -> str:
-    from . import __version__
-
     return f"https://artiflow.dev/artiflow/{__version__}"
 
 
-def _require_client() -> None:
-    try:
-        from . import _openlineage_client  # noqa: F401
-    except ImportError as exc:
-        if (exc.name or "").partition(".")[0] != "openlineage":
-            raise
-        raise MissingDependencyError(
-            'Emitting OpenLineage events needs openlineage-python; install it with pip install "artiflow[openlineage]".'
-        ) from exc
-
-
-def _terminal(run: Run) -> list[str]:
+def _terminal(run: RunRecord) -> list[str]:
     return {"finished": ["COMPLETE"], "failed": ["FAIL"]}.get(run.state, [])
 
 
-def _events(run: Run, kinds: Sequence[str], error: BaseException | None, settings: Settings) -> list[RunEvent]:
-    _require_client()
-    from . import _openlineage_client as olc
-
-    store = run.store
+def _events(
+    store: Store, run: RunRecord, kinds: Sequence[str], error: BaseException | None, settings: Settings
+) -> list[RunEvent]:
+    olc = _client()
     graph = store.lineage()
     used = store.metadata.versions_by_ids(graph.used_artifacts(run.id))
     logged = store.metadata.versions_by_ids(graph.logged_artifacts(run.id))
     namespace = dataset_namespace(settings)
     return [
         olc.build_event(
-            kind, run._record, used, logged, run_id=run_uuid(namespace, run.project, run.id), namespace=namespace,
+            kind, run, used, logged, run_id=run_uuid(namespace, run.project, run.id), namespace=namespace,
             job_name=run.job_type or run.name, producer=_producer(), error=error,
         )
         for kind in kinds
@@ -121,20 +122,19 @@ def _events(run: Run, kinds: Sequence[str], error: BaseException | None, setting
 
 
 def run_events(
-    run: Run, *, error: BaseException | None = None, settings: Settings | None = None
+    run: RunLike, *, error: BaseException | None = None, settings: Settings | None = None
 ) -> list[dict[str, Any]]:
     """The run's ``START`` and, once it has finished, ``COMPLETE`` or ``FAIL`` event, as the JSON sent.
 
     ``error`` fills the ``FAIL`` event's ``errorMessage`` facet (else it names the exit code).
     ``settings`` default to the run's store's (they only matter for the dataset namespace).
     """
-    events = _events(run, ["START", *_terminal(run)], error, settings or run.store.settings)
-    from . import _openlineage_client as olc
+    rec = run.record
+    events = _events(run.store, rec, ["START", *_terminal(rec)], error, settings or run.store.settings)
+    return [_client().to_dict(e) for e in events]
 
-    return [olc.to_dict(e) for e in events]
 
-
-def emit_run(run: Run, *, error: BaseException | None = None, settings: Settings | None = None) -> None:
+def emit_run(run: RunLike, *, error: BaseException | None = None, settings: Settings | None = None) -> None:
     """Send :func:`run_events` through the configured transport now; errors are raised, not logged.
 
     For runs that finished before emission was switched on (``settings`` may name a transport the
@@ -143,31 +143,41 @@ def emit_run(run: Run, *, error: BaseException | None = None, settings: Settings
     settings = settings or run.store.settings
     if not enabled(settings):
         raise ArtiflowError("OpenLineage is off: set ARTIFLOW_OPENLINEAGE_TRANSPORT (or pass settings) to emit.")
-    events = _events(run, ["START", *_terminal(run)], error, settings)
-    from . import _openlineage_client as olc
-
-    olc.emit(events, settings)
+    rec = run.record
+    _client().emit(_events(run.store, rec, ["START", *_terminal(rec)], error, settings), settings)
 
 
-def _send(run: Run, kinds: Sequence[str], error: BaseException | None) -> None:
-    settings = run.store.settings
-    if not enabled(settings) or not kinds:
-        return
+class Exporter:
+    """A run listener that sends each run's events as it starts and finishes; it never fails a run."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def run_started(self, store: Store, run: RunRecord) -> None:
+        self._send(store, run, ["START"], None)
+
+    def run_finished(self, store: Store, run: RunRecord, error: BaseException | None) -> None:
+        self._send(store, run, _terminal(run), error)
+
+    def _send(self, store: Store, run: RunRecord, kinds: Sequence[str], error: BaseException | None) -> None:
+        if not kinds:
+            return
+        try:
+            _client().emit(_events(store, run, kinds, error, self.settings), self.settings)
+        except Exception as exc:  # noqa: BLE001 - lineage export must never fail the user's run
+            log.warning(
+                "OpenLineage %s event for run %s/%s was not emitted: %s", "/".join(kinds), run.project, run.id, exc
+            )
+            log.debug("OpenLineage emission failed", exc_info=True)
+
+
+def _client() -> Any:
+    """The module that talks to openlineage-python, imported on first use (an optional extra)."""
     try:
-        events = _events(run, kinds, error, settings)
-        from . import _openlineage_client as olc
-
-        olc.emit(events, settings)
-    except Exception as exc:  # noqa: BLE001 - lineage export must never fail the user's run
-        log.warning("OpenLineage %s event for run %s was not emitted: %s", "/".join(kinds), run.path, exc)
-        log.debug("OpenLineage emission failed", exc_info=True)
-
-
-def on_start(run: Run) -> None:
-    """Hook called by ``init``: send ``START`` if enabled."""
-    _send(run, ["START"], None)
-
-
-def on_finish(run: Run, error: BaseException | None = None) -> None:
-    """Hook called by ``Run.finish``: send ``COMPLETE`` or ``FAIL`` if enabled."""
-    _send(run, _terminal(run), error)
+        return importlib.import_module("artiflow._openlineage_client")
+    except ImportError as exc:
+        if (exc.name or "").partition(".")[0] != "openlineage":
+            raise
+        raise MissingDependencyError(
+            'Emitting OpenLineage events needs openlineage-python; install it with pip install "artiflow[openlineage]".'
+        ) from exc

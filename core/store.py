@@ -1,8 +1,9 @@
 """The Store: blobs (fsspec), metadata (SQL) and the lineage graph, behind one object.
 
->>> store = Store.open(home=tmp)          # doctest: +SKIP
->>> store.metadata.list_projects()        # doctest: +SKIP
+>>> store = Store.open(home=tmp)
+>>> store.metadata.list_projects()
 []
+>>> store.close()
 """
 
 from __future__ import annotations
@@ -16,17 +17,20 @@ from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
-from . import validate
+from . import names
+from .batches import striped
 from .blobs import BlobStore, LocalBlobStore, open_blob_store
 from .digestcache import DigestCache, stat_key
-from .digests import copy_and_hash, md5_file
+from .digests import copy_and_hash
 from .errors import ArtifactNotFoundError, DigestMismatchError, TypeCollisionError
 from .manifest import Manifest, ManifestEntry
-from .metadata import MetadataStore, NewVersion, VersionRecord
+from . import openlineage
+from .metadata import MetadataStore, NewVersion, RunRecord, VersionRecord
 from .metadata.lineage import SqlLineageSource
 from .metadata.store import type_collision_message
+from .progress import Meter, Progress
 from .references import fetch_reference
 from .settings import Settings
 from .staging import StagedFile
@@ -34,8 +38,13 @@ from artiflow.lineage import LineageGraph
 
 log = logging.getLogger(__name__)
 
-Progress = Callable[[int, int], None]
-"""Called as ``progress(done_bytes, total_bytes)`` while files are hashed or copied."""
+
+class RunListener(Protocol):
+    """Told when a run starts and finishes (the OpenLineage exporter is one)."""
+
+    def run_started(self, store: Store, run: RunRecord) -> None: ...
+
+    def run_finished(self, store: Store, run: RunRecord, error: BaseException | None) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,8 +64,10 @@ class Store:
         metadata: MetadataStore,
         blobs: BlobStore,
         digest_cache: DigestCache | None,
+        listeners: Iterable[RunListener] = (),
     ) -> None:
         self.settings = settings
+        self.listeners: list[RunListener] = list(listeners)
         self.metadata = metadata
         self.blobs = blobs
         self.digest_cache = digest_cache
@@ -89,6 +100,7 @@ class Store:
             metadata=MetadataStore(settings.database, busy_timeout=settings.sqlite_busy_timeout),
             blobs=open_blob_store(settings.storage, settings.storage_options),
             digest_cache=DigestCache(settings.cache),
+            listeners=[openlineage.Exporter(settings)] if openlineage.enabled(settings) else [],
         )
 
     def close(self) -> None:
@@ -98,6 +110,28 @@ class Store:
 
     def __repr__(self) -> str:
         return f"Store(database={self.metadata.url!r}, storage={self.blobs.url!r})"
+
+    # -- runs ----------------------------------------------------------------------------------
+
+    def start_run(
+        self, *, run_id: str, project: str, name: str, group: str | None, job_type: str | None,
+        config: dict[str, Any],
+    ) -> RunRecord:
+        """Record a new (or resumed) run and tell the listeners."""
+        record = self.metadata.create_run(
+            run_id=run_id, project=project, name=name, group=group, job_type=job_type, config=config
+        )
+        for listener in self.listeners:
+            listener.run_started(self, record)
+        return record
+
+    def finish_run(self, run_id: str, *, exit_code: int | None, error: BaseException | None = None) -> RunRecord:
+        """Mark a run finished (``exit_code`` 0 or None) or failed, and tell the listeners."""
+        state = "finished" if not exit_code else "failed"
+        record = self.metadata.finish_run(run_id, state=state, exit_code=exit_code)
+        for listener in self.listeners:
+            listener.run_finished(self, record, error)
+        return record
 
     # -- lineage -------------------------------------------------------------------------------
 
@@ -130,22 +164,21 @@ class Store:
             else:
                 todo.append(i)
         total = sum(staged[i].size for i in todo)
-        done = 0
         lock = threading.Lock()
         learned: list[tuple[tuple[int, int, int, int, int], str]] = []
+        meter = Meter(progress, total_bytes=total, total_files=len(todo)) if progress is not None else None
 
         def store_one(i: int) -> None:
-            nonlocal done
             f = staged[i]
-            digest, size = self.blobs.put_file(f.local_path, cached.get(keys[i]))
+            chunks = meter.file(f.size) if meter is not None else None
+            digest, size = self.blobs.put_file(f.local_path, cached.get(keys[i]), on_chunk=chunks)
             if size != f.size or stat_key(os.stat(f.local_path)) != keys[i]:
                 raise DigestMismatchError(f"{f.local_path} changed while it was being stored; log again.")
             entries[i] = _entry(f, digest)
             with lock:
                 learned.append((keys[i], digest))
-                done += size
-                if progress is not None:
-                    progress(done, total)
+            if meter is not None and chunks is not None:
+                meter.finish(chunks, size)
 
         if todo:
             self._parallel(store_one, todo, total)
@@ -162,8 +195,7 @@ class Store:
         # A task per batch of items, not per item: with small files the pool's own cost per task
         # (a future, a lock, a queue hop) is as large as the work. Striped batches share out big
         # and small files evenly, and four per worker keep every worker busy to the end.
-        n = min(len(items), workers * 4)
-        batches = [items[k::n] for k in range(n)]
+        batches = striped(items, workers * 4)
 
         def run(batch: list[int]) -> None:
             for i in batch:
@@ -249,34 +281,33 @@ class Store:
         todo: list[tuple[ManifestEntry, str]] = []
         parents: dict[str, str] = {}  # an entry's directory -> where it goes, checked and made
         for e in entries:
-            rel = validate.entry_path(e.path)
+            rel = names.entry_path(e.path)
             head, _, name = rel.rpartition("/")
             parent = parents.get(head)
             if parent is None:  # contained() resolves symlinks, so once per directory, not per file
-                parent = parents[head] = os.path.dirname(validate.contained(root, rel))
+                parent = parents[head] = os.path.dirname(names.contained(root, rel))
                 os.makedirs(parent, exist_ok=True)
             todo.append((e, os.path.join(parent, name)))
         existing = self._known_digests([d for _, d in todo])
         pending = [i for i, (e, d) in enumerate(todo) if existing.get(d) != e.digest]
         total = sum(todo[i][0].size or 0 for i in pending)
-        done = 0
         lock = threading.Lock()
         learned: list[tuple[tuple[int, int, int, int, int], str]] = []
+        meter = Meter(progress, total_bytes=total, total_files=len(pending)) if progress is not None else None
 
         def fetch(i: int) -> None:
-            nonlocal done
             e, dest = todo[i]
+            chunks = meter.file(e.size) if meter is not None else None
             if e.ref is not None:
                 if not self._fetch_reference(e, dest, allow_missing_references):
                     return
             else:
-                self.blobs.copy_to(e.digest, dest, hardlink=hardlink)
+                self.blobs.copy_to(e.digest, dest, hardlink=hardlink, on_chunk=chunks)
             key = stat_key(os.stat(dest))
             with lock:
                 learned.append((key, e.digest))
-                done += e.size or 0
-                if progress is not None:
-                    progress(done, total)
+            if meter is not None and chunks is not None:
+                meter.finish(chunks, e.size or 0)
 
         self._parallel(fetch, pending, total)
         if self.digest_cache is not None:
@@ -326,4 +357,4 @@ def _entry(f: StagedFile, digest: str) -> ManifestEntry:
     )
 
 
-__all__ = ["CommitResult", "Progress", "Store", "md5_file"]
+__all__ = ["CommitResult", "Progress", "Store"]

@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import os
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -174,6 +174,38 @@ def make_tree(tmp_path: Path) -> Callable[..., Path]:
         return base
 
     return make
+
+
+@pytest.fixture
+def log(make_tree: Callable[..., Path]) -> Callable[..., artiflow.Artifact]:
+    """Log one artifact in a run of its own and return it: the step most tests begin with.
+
+    - ``log(store, art)`` logs a draft in project ``p``;
+    - ``log(store, "cats", {"f.txt": "1"})`` first builds a ``dataset`` draft from those files
+      (``make_tree``), ``log(store, "cats", some_dir)`` from a directory;
+    - ``type=``, ``project=`` and ``run=`` (keyword arguments of ``artiflow.init``, e.g.
+      ``{"job_type": "ingest"}``) pick the rest; other keyword arguments go to ``log_artifact``
+      (``aliases=["best"]``, ``tags=[…]``).
+    """
+
+    def log_one(
+        store: artiflow.Store,
+        artifact: artiflow.Artifact | str,
+        files: Mapping[str, str | bytes] | Path | None = None,
+        /,
+        *,
+        type: str = "dataset",  # noqa: A002 - the Artifact argument's own name
+        project: str = "p",
+        run: Mapping[str, Any] | None = None,
+        **log_kw: Any,
+    ) -> artiflow.Artifact:
+        art = artiflow.Artifact(artifact, type) if isinstance(artifact, str) else artifact
+        if files is not None:
+            art.add_dir(files if isinstance(files, Path) else make_tree(dict(files)))
+        with artiflow.init(project=project, store=store, **(run or {})) as r:
+            return r.log_artifact(art, **log_kw)
+
+    return log_one
 
 
 def pytest_configure(config: pytest.Config) -> None:

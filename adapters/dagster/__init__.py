@@ -4,11 +4,20 @@ Install with ``pip install "artiflow[dagster]"``.
 
 >>> import dagster as dg
 >>> from artiflow.adapters.dagster import ArtiflowIOManager, ArtiflowResource
->>> store = ArtiflowResource(project="ml", home=dg.EnvVar("ARTIFLOW_HOME"))          # doctest: +SKIP
->>> defs = dg.Definitions(                                                          # doctest: +SKIP
-...     assets=[raw, clean, model],
-...     resources={"artiflow": store, "io_manager": ArtiflowIOManager(artiflow=store)},
-... )
+>>> @dg.asset
+... def raw() -> dict[str, list[int]]:
+...     return {"rows": [1, 2, 3]}
+>>> @dg.asset
+... def clean(raw: dict[str, list[int]]) -> dict[str, list[int]]:
+...     return {"rows": [r for r in raw["rows"] if r > 1]}
+>>> store = ArtiflowResource(project="ml", home=dg.EnvVar("ARTIFLOW_HOME"))
+>>> resources = {"artiflow": store, "io_manager": ArtiflowIOManager(artiflow=store)}
+>>> defs = dg.Definitions(assets=[raw, clean], resources=resources)
+>>> dg.materialize([raw, clean], resources=resources).success
+True
+>>> clean_v0 = artiflow.Api().artifact("ml/clean:latest")
+>>> clean_v0.version, [a.name for a in clean_v0.logged_by().used_artifacts()]
+('v0', ['raw:v0'])
 
 Every Dagster step is one artiflow Run (grouped by the Dagster run id), so lineage says which step
 logged and which step used each version; asset keys map to artifact names reversibly
@@ -20,7 +29,7 @@ artifact into an observable source asset whose data version is the artifact's di
 
 from __future__ import annotations
 
-from artiflow.errors import MissingDependencyError
+from artiflow import MissingDependencyError
 
 try:
     import dagster  # noqa: F401

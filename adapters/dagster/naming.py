@@ -32,7 +32,7 @@ import hashlib
 import re
 from collections.abc import Sequence
 
-from artiflow import InvalidNameError
+from artiflow import InvalidNameError, names
 
 MAX_NAME = 128
 PARTITION_SEPARATOR = ".."
@@ -103,5 +103,5 @@ def step_run_id(dagster_run_id: str, step_key: str) -> str:
     'dg-0f3b2c1a-ml__raw-30c83d9a6b88'
     """
     digest = hashlib.sha256(f"{dagster_run_id}\0{step_key}".encode()).hexdigest()[:12]
-    readable = re.sub(r"[^A-Za-z0-9_.\-]", "_", step_key)[:80]
+    readable = names.sanitize(step_key, maxlen=80)
     return f"dg-{dagster_run_id[:8]}-{readable}-{digest}"

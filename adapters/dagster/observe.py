@@ -28,7 +28,7 @@ from typing import Any
 
 import dagster as dg
 
-from artiflow import validate
+from artiflow import names
 
 from .naming import artifact_name
 from .resource import ArtiflowResource
@@ -51,10 +51,10 @@ def artifact_source_asset(
     :class:`ArtiflowResource` under ``resource_key``.
     """
     asset_key = dg.AssetKey.from_coercible(key) if not isinstance(key, dg.AssetKey) else key
-    name = validate.artifact_name(artifact or artifact_name(asset_key.path))
+    name = names.artifact_name(artifact or artifact_name(asset_key.path))
     metadata: dict[str, Any] = {"artiflow/name": name, "artiflow/alias": alias}
     if project is not None:
-        metadata["artiflow/project"] = validate.project_name(project)
+        metadata["artiflow/project"] = names.project_name(project)
 
     def observe(context: dg.AssetExecutionContext) -> dg.ObserveResult:
         resource: ArtiflowResource = getattr(context.resources, resource_key)

@@ -32,7 +32,7 @@ from typing import Any
 
 import dagster as dg
 
-from artiflow import validate
+from artiflow import names
 
 PREFIX = "artiflow/"
 
@@ -75,11 +75,11 @@ class OutputOptions:
         md = dict(metadata or {})
         name = _string(md.get(PREFIX + "name"), "artiflow/name")
         return cls(
-            name=validate.artifact_name(name) if name is not None else None,
+            name=names.artifact_name(name) if name is not None else None,
             type=_string(md.get(PREFIX + "type"), "artiflow/type"),
             description=_string(md.get(PREFIX + "description"), "artiflow/description"),
-            aliases=tuple(validate.aliases(_strings(md.get(PREFIX + "aliases"), "artiflow/aliases"))),
-            tags=tuple(validate.tags(_strings(md.get(PREFIX + "tags"), "artiflow/tags"))),
+            aliases=tuple(names.aliases(_strings(md.get(PREFIX + "aliases"), "artiflow/aliases"))),
+            tags=tuple(names.tags(_strings(md.get(PREFIX + "tags"), "artiflow/tags"))),
             serializer=_string(md.get(PREFIX + "serializer"), "artiflow/serializer"),
             project=_string(md.get(PREFIX + "project"), "artiflow/project"),
         )

@@ -1,9 +1,9 @@
 """``ArtiflowResource``: which artiflow store and project a Dagster code location uses.
 
 >>> import dagster as dg
->>> store = ArtiflowResource(project="ml", home=dg.EnvVar("ARTIFLOW_HOME"))   # doctest: +SKIP
->>> dg.Definitions(assets=[...], resources={"artiflow": store,                   # doctest: +SKIP
-...     "io_manager": ArtiflowIOManager(artiflow=store)})
+>>> from artiflow.adapters.dagster import ArtiflowIOManager
+>>> store = ArtiflowResource(project="ml", home=dg.EnvVar("ARTIFLOW_HOME"))
+>>> defs = dg.Definitions(resources={"artiflow": store, "io_manager": ArtiflowIOManager(artiflow=store)})
 
 Unset fields fall back to artiflow's own settings (``ARTIFLOW_*`` environment variables). The
 store opens on first use in each process and closes when Dagster tears the resource down.

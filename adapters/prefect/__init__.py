@@ -30,7 +30,7 @@ mapped run, committed by a ``<task>-finish`` task once all of them completed (se
 
 from __future__ import annotations
 
-from artiflow.errors import MissingDependencyError
+from artiflow import MissingDependencyError
 
 try:
     import prefect  # noqa: F401

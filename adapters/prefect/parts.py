@@ -42,7 +42,7 @@ from prefect.futures import PrefectFuture, PrefectFutureList, PrefectTaskRunFutu
 from pydantic import BaseModel, ConfigDict, Field
 
 from artiflow import Artifact, ArtifactNotFoundError, Store
-from artiflow.metadata.sessions import finished_version
+from artiflow import collab
 
 from .refs import ArtifactRef
 
@@ -93,13 +93,13 @@ class PartRef(BaseModel):
 
     def resolve(self, store: Store) -> Artifact:
         """The version this part was committed in; raises if the map was never finished."""
-        version_id = finished_version(store.metadata, self.project, self.name, self.distributed_id)
+        version_id = collab.finished_version(store, self.project, self.name, self.distributed_id)
         if version_id is None:
             raise ArtifactNotFoundError(
                 f"{self} is not committed: its map's finishing task did not run (a mapped run failed?) "
                 "or has not finished yet."
             )
-        return Artifact._from_record(store, store.metadata.get_version(version_id))
+        return Artifact.from_record(store, store.metadata.get_version(version_id))
 
 
 def part_refs(value: Any) -> list[PartRef]:

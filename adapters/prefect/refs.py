@@ -53,4 +53,4 @@ class ArtifactRef(BaseModel):
                 f"{self.qualified_name} has digest {rec.digest} in {store}, not {self.digest}; "
                 "the reference comes from another store."
             )
-        return Artifact._from_record(store, rec)
+        return Artifact.from_record(store, rec)

@@ -24,12 +24,10 @@ import threading
 from collections.abc import Sequence
 from contextvars import ContextVar, Token
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import artiflow
-from artiflow import Artifact, ArtifactNotFoundError, Run, Store, collab, validate
-from artiflow.metadata.sessions import finished_version
+from artiflow import Artifact, ArtifactNotFoundError, Run, Store, collab, names
 
 from .parts import Part, PartRef
 from .refs import ArtifactRef
@@ -37,7 +35,7 @@ from .refs import ArtifactRef
 if TYPE_CHECKING:
     from prefect.futures import PrefectFutureList
 
-    from artiflow.store import Progress
+    from artiflow import Progress
     from prefect.context import EngineContext, TaskRunContext
 
 log = logging.getLogger(__name__)
@@ -157,7 +155,7 @@ class TrackedRun(Run):
     """A :class:`~artiflow.Run` that also tells its scope what it used and logged (for the UI)."""
 
     def __init__(self, base: Run, scope: Scope) -> None:
-        super().__init__(base.store, base._record, dir=base.dir)
+        super().__init__(base.store, base.record, dir=base.dir)
         self._scope = scope
 
     def log_artifact(
@@ -170,10 +168,8 @@ class TrackedRun(Run):
         *,
         progress: Progress | None = None,
     ) -> Artifact:
-        before = datetime.now(UTC)
         artifact = super().log_artifact(artifact_or_path, name, type, aliases, tags, progress=progress)
-        # Identical content returns the existing version, created before this call.
-        self._scope.logged.append(Logged(artifact, artifact.created_at >= before))
+        self._scope.logged.append(Logged(artifact, bool(artifact.created)))
         return artifact
 
     def finish_artifact(
@@ -186,11 +182,10 @@ class TrackedRun(Run):
         *,
         progress: Progress | None = None,
     ) -> Artifact:
-        before = datetime.now(UTC)
         artifact = super().finish_artifact(
             artifact_or_path, name, type, aliases, distributed_id, progress=progress
         )
-        self._scope.logged.append(Logged(artifact, artifact.created_at >= before))
+        self._scope.logged.append(Logged(artifact, bool(artifact.created)))
         return artifact
 
     def upsert_part(self, artifact: Artifact, aliases: Sequence[str] = (), tags: Sequence[str] = ()) -> PartRef:
@@ -206,8 +201,8 @@ class TrackedRun(Run):
             project=self.project, name=artifact.collection_name, type=artifact.type,
             distributed_id=part.distributed_id, index=part.index, run_id=self.id, manifest=digest,
             description=artifact.description, metadata=dict(artifact.metadata),
-            aliases=tuple(validate.aliases([*(a for a in artifact.aliases if a != "latest"), *aliases])),
-            tags=tuple(validate.tags([*artifact.tags, *tags])),
+            aliases=tuple(names.aliases([*(a for a in artifact.aliases if a != "latest"), *aliases])),
+            tags=tuple(names.tags([*artifact.tags, *tags])),
         )
 
     def finish_parts(self, parts: Sequence[PartRef]) -> Artifact:
@@ -216,20 +211,19 @@ class TrackedRun(Run):
         metadata: dict[str, Any] = {}
         for p in parts:
             metadata.update(p.metadata)
-        before = datetime.now(UTC)
         try:
-            record, _manifest, _created = collab.finish(
+            record, _manifest, created = collab.finish(
                 self.store, project=first.project, name=first.name, distributed_id=first.distributed_id,
                 run_id=self.id, description=next((p.description for p in parts if p.description), None),
                 metadata=metadata, aliases=list(dict.fromkeys(a for p in parts for a in p.aliases)),
                 tags=list(dict.fromkeys(t for p in parts for t in p.tags)), parts=[p.manifest for p in parts],
             )
         except ArtifactNotFoundError:
-            if finished_version(self.store.metadata, *first.key) is None:
+            if collab.finished_version(self.store, *first.key) is None:
                 raise
             return first.resolve(self.store)  # a retried finishing task: committed the first time
-        artifact = Artifact._from_record(self.store, record)
-        self._scope.logged.append(Logged(artifact, artifact.created_at >= before, parts=len(parts)))
+        artifact = Artifact.from_record(self.store, record)
+        self._scope.logged.append(Logged(artifact, created, parts=len(parts)))
         return artifact
 
     def use_artifact(

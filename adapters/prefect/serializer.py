@@ -20,13 +20,12 @@ unknown serializer otherwise).
 from __future__ import annotations
 
 import json
-import re
 from typing import TYPE_CHECKING, Any
 
 from prefect.serializers import Serializer
 from pydantic import Field
 
-from artiflow import Artifact
+from artiflow import Artifact, names
 
 from .flow import target
 from .refs import ArtifactRef
@@ -59,7 +58,7 @@ class ArtifactSerializer(_Base):
         if ctx is None:
             raise RuntimeError("ArtifactSerializer stores task results: use it as a task's result_serializer.")
         store, project = target(StoreHandle(), self.project)
-        name = self.name or re.sub(r"[^A-Za-z0-9_\-.]", "-", f"{ctx.task.name}-result")[:128]
+        name = self.name or names.sanitize(f"{ctx.task.name}-result", replacement="-")
         artifact = Artifact(name, self.artifact_type)
         try:
             artifact.add(obj, VALUE)

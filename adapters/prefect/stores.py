@@ -19,7 +19,7 @@ from artiflow import Settings, Store
 class StoreHandle:
     """Opens (once per process and per settings) the store a task or flow should use.
 
-    >>> StoreHandle(settings=Settings(home="/tmp/store")).explicit   # doctest: +SKIP
+    >>> StoreHandle(settings=Settings(home="/tmp/store")).explicit
     True
     """
 

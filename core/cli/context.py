@@ -3,26 +3,27 @@
 from __future__ import annotations
 
 import functools
-import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import ParamSpec, TypeVar
+from typing import Annotated, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
-from ..api import Api
-from ..artifact import Artifact
-from ..errors import ArtifactNotFoundError, ArtiflowError, StoreError
-from ..paths import ArtifactPath
-from ..settings import Settings
-from ..store import Store
+from artiflow import Api, Artifact, ArtifactNotFoundError, ArtiflowError, Settings, Store, StoreError
+
+from ..names import ArtifactPath, is_version
 
 P = ParamSpec("P")
 R = TypeVar("R")
+
+JsonOption = Annotated[
+    bool, typer.Option("--json", help="Print JSON (keys documented in the README) instead of text.")
+]
+"""The ``--json`` flag every listing takes."""
 
 _PIPE_WIDTH = 1000
 """Width when output is not a terminal: pipes and files get whole lines, never wrapped or cut cells."""
@@ -43,6 +44,7 @@ class CliState:
     home: Path | None
     out: Console
     err: Console
+    progress_delay: float = 1.0
 
     @contextmanager
     def store(self, *, create: bool = False) -> Iterator[Store]:
@@ -108,7 +110,7 @@ def _what_is_missing(store: Store, path: ArtifactPath) -> str:
         return f"No artifact named {path.name!r}: project {path.project!r} has no artifacts ({known})."
     versions = meta.list_versions(path.project, path.name)
     aliases = sorted({a for v in versions for a in v.aliases})
-    what = "version" if re.fullmatch(r"v\d+", path.selector) else "alias or digest"
+    what = "version" if is_version(path.selector) else "alias or digest"
     has = f"versions {_some([v.version for v in versions])}" if versions else "no live versions"
     if aliases:
         has += f" and aliases {_some(aliases)}"

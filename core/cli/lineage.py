@@ -7,7 +7,6 @@ The text form is a tree, one hop per level; the other formats are the exports of
 from __future__ import annotations
 
 import enum
-import re
 from collections.abc import Callable
 from typing import Annotated
 
@@ -28,7 +27,7 @@ from artiflow.lineage import (
 
 from ..api import Api
 from ..errors import ArtifactNotFoundError
-from ..paths import ArtifactPath
+from ..names import ArtifactPath, is_version
 from ..store import Store
 from .context import cli_state, report_errors, resolve
 from .render import count
@@ -115,7 +114,7 @@ def _address(store: Store, ref: str) -> str:
     except ArtifactNotFoundError:
         # A deleted version is gone from the Api but not from lineage: look it up there.
         path = ArtifactPath.parse(ref, default_project=api.default_project)
-        if re.fullmatch(r"v\d+", path.selector):
+        if is_version(path.selector):
             try:
                 store.lineage().node(str(path))
                 return str(path)

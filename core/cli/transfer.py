@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
 from typing import Annotated
 from urllib.parse import unquote, urlparse
@@ -11,13 +10,18 @@ from urllib.parse import unquote, urlparse
 import typer
 from rich.markup import escape
 
-from .. import validate
-from ..api import Api
-from ..artifact import Artifact, add_path
-from ..run import init
-from .context import cli_state, report_errors, resolve
+from artiflow import Api, Artifact, init
+
+from .. import names
+from ..artifact import add_path
+from .context import JsonOption, cli_state, report_errors, resolve
 from .progress import TransferProgress
-from .render import count, human_size
+from .records import version_record
+from .render import count, emit_json, human_size
+
+Quiet = Annotated[
+    bool, typer.Option("--quiet", "-q", help="No progress bar or messages: print only the version (put) or the directory (get).")
+]
 
 
 @report_errors
@@ -44,30 +48,39 @@ def put(
     description: Annotated[
         str | None, typer.Option("--description", "-d", help="Description of the version.", show_default=False)
     ] = None,
+    quiet: Quiet = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Log a file, directory or file:// URI as a new artifact version.
 
     Files are hashed and copied into the store. Content identical to an existing version of the
-    artifact creates no new version: that version is reused and gets the aliases.
+    artifact creates no new version: that version is reused and gets the aliases. A transfer
+    that takes more than a second shows a progress bar on a terminal. With --quiet, only the
+    version's name is printed.
     """
     state = cli_state(ctx)
     with state.store(create=True) as store:
-        project_ = validate.project_name(project or store.settings.project)
+        project_ = names.project_name(project or store.settings.project)
         artifact = Artifact(name or default_name(path), type_, description=description)
         # Refuse a type collision before a run is opened and any file is copied.
         store.check_type(project_, artifact.collection_name, type_)
         add_path(artifact, path)
-        with TransferProgress(state.err, "Storing") as bar, init(
-            project=project_, job_type="cli-put", store=store
-        ) as run:
+        bar = TransferProgress(state.err, "Storing", delay=state.progress_delay, enabled=not (quiet or as_json))
+        with bar, init(project=project_, job_type="cli-put", store=store) as run:
             logged = run.log_artifact(artifact, aliases=alias, progress=bar)
         producer = logged.logged_by()
         created = producer is not None and producer.id == run.id
+        if as_json:
+            emit_json({**version_record(logged), "created": created})
+            return
+        if quiet:
+            typer.echo(logged.qualified_name)
+            return
         out = state.out
         verb = "Created new version" if created else "Reused existing version"
         out.print(f"{verb} [bold]{escape(logged.qualified_name)}[/] ({escape(logged.type)})")
         out.print(f"  digest:  {logged.digest}")
-        out.print(f"  files:   {logged.file_count} ({human_size(logged.size)})")
+        out.print(f"  files:   {logged.file_count:,} ({human_size(logged.size)})")
         out.print(f"  aliases: {escape(', '.join(sorted(logged.aliases)))}")
         if not created:
             out.print("  The content is identical to this version, so no new version was created.")
@@ -81,7 +94,7 @@ def default_name(path: str) -> str:
     """
     local = unquote(urlparse(path).path) if "://" in path else os.path.abspath(path)
     base = os.path.basename(local.rstrip("/"))
-    return re.sub(r"[^A-Za-z0-9_\-.]", "_", base).strip(".") or "artifact"
+    return names.sanitize(base)
 
 
 @report_errors
@@ -94,18 +107,28 @@ def get(
             "--root", "-r", help="Directory to download into. [default: ./artifacts/NAME:vN]", show_default=False
         ),
     ] = None,
+    quiet: Quiet = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Download an artifact version and print the directory it is in.
 
-    Files already present with the right content are not copied again.
+    Files already present with the right content are not copied again. A transfer that takes
+    more than a second shows a progress bar on a terminal. With --quiet, only the directory is
+    printed.
     """
     state = cli_state(ctx)
     with state.store() as store:
         artifact = resolve(Api(store=store), ref)
-        with TransferProgress(state.err, "Downloading") as bar:
+        with TransferProgress(
+            state.err, "Downloading", delay=state.progress_delay, enabled=not (quiet or as_json)
+        ) as bar:
             where = artifact.download(root, progress=bar)
-        state.err.print(
-            f"Downloaded {escape(artifact.qualified_name)} "
-            f"({count(artifact.file_count, 'file')}, {human_size(artifact.size)})"
-        )
+        if as_json:
+            emit_json({**version_record(artifact), "directory": where})
+            return
+        if not quiet:
+            state.err.print(
+                f"Downloaded {escape(artifact.qualified_name)} "
+                f"({count(artifact.file_count, 'file')}, {human_size(artifact.size)})"
+            )
         typer.echo(where)

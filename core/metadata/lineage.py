@@ -7,11 +7,13 @@ store of millions of nodes is never loaded whole.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
+from ..batches import SQL_BATCH, batched
+from ..names import version_index
 from . import schema as s
 from .records import EdgeRecord
 
@@ -19,8 +21,6 @@ if TYPE_CHECKING:
     from artiflow.lineage.graph import Direction, FlowRow, RunRow, VersionRow
 
     from .store import MetadataStore
-
-_BATCH = 500
 
 
 def edge_query() -> sa.Select[Any]:
@@ -38,12 +38,9 @@ def edge_query() -> sa.Select[Any]:
     )
 
 
-def _batches(items: Sequence[Any]) -> Iterator[Sequence[Any]]:
-    for i in range(0, len(items), _BATCH):
-        yield items[i : i + _BATCH]
-
-
-def _raw(conn: sa.Connection, sql: str, ids: Sequence[Any], params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+def _raw(
+    conn: sa.Connection, sql: str, ids: Sequence[Any], params: tuple[Any, ...] = (), batch: int = SQL_BATCH
+) -> list[tuple[Any, ...]]:
     """Rows of ``sql`` for ``ids`` in batches, on the driver's own cursor.
 
     A walk makes a few dozen of these queries per depth-20 question, each returning hundreds of
@@ -57,8 +54,8 @@ def _raw(conn: sa.Connection, sql: str, ids: Sequence[Any], params: tuple[Any, .
     cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     out: list[tuple[Any, ...]] = []
     try:
-        for batch in _batches(list(ids)):
-            cursor.execute(sql.format(p=mark, ps=", ".join([mark] * len(batch))), (*params, *batch))
+        for part in batched(ids, batch):
+            cursor.execute(sql.format(p=mark, ps=", ".join([mark] * len(part))), (*params, *part))
             out.extend(cursor.fetchall())
     finally:
         cursor.close()
@@ -67,6 +64,8 @@ def _raw(conn: sa.Connection, sql: str, ids: Sequence[Any], params: tuple[Any, .
 
 class SqlLineageSource:
     """``LineageSource`` over a :class:`MetadataStore`."""
+
+    batch_size = SQL_BATCH  # ids per IN (...) query
 
     def __init__(self, metadata: MetadataStore) -> None:
         self._md = metadata
@@ -88,7 +87,7 @@ class SqlLineageSource:
         rows: dict[int, EdgeRecord] = {}
         with self._md.engine.connect() as conn:
             for column, ids, kind in ((e.c.version_id, version_ids, kinds[0]), (e.c.run_id, run_ids, kinds[1])):
-                for batch in _batches(list(ids)):
+                for batch in batched(list(ids), self.batch_size):
                     q = edge_query().where(column.in_(batch))
                     if kind is not None:
                         q = q.where(e.c.kind == kind)
@@ -110,6 +109,7 @@ class SqlLineageSource:
                 "WHERE kind = {p} AND version_key IN ({ps})",
                 version_keys,
                 (kinds[0],),
+                self.batch_size,
             )
             by_run = _raw(
                 conn,
@@ -117,6 +117,7 @@ class SqlLineageSource:
                 "WHERE kind = {p} AND run_key IN ({ps})",
                 run_keys,
                 (kinds[1],),
+                self.batch_size,
             )
         return by_version, by_run  # type: ignore[return-value]
 
@@ -140,23 +141,25 @@ class SqlLineageSource:
             # SQLite's planner may prefer the primary key's own index, which does not cover
             sqlite = conn.dialect.name == "sqlite"
             by_v, by_r = (" INDEXED BY ix_versions_lineage", " INDEXED BY ix_runs_lineage") if sqlite else ("", "")
-            versions = _raw(conn, version.format(by="", col="id"), version_ids)
-            versions += _raw(conn, version.format(by=by_v, col="key"), version_keys)
-            runs = _raw(conn, run.format(by="", col="id"), run_ids)
-            runs += _raw(conn, run.format(by=by_r, col="key"), run_keys)
+            n = self.batch_size
+            versions = _raw(conn, version.format(by="", col="id"), version_ids, batch=n)
+            versions += _raw(conn, version.format(by=by_v, col="key"), version_keys, batch=n)
+            runs = _raw(conn, run.format(by="", col="id"), run_ids, batch=n)
+            runs += _raw(conn, run.format(by=by_r, col="key"), run_keys, batch=n)
         return versions, runs  # type: ignore[return-value]
 
     def resolve_artifact(self, ref: str) -> str | None:
         """The version id of ``project/name:vN`` (deleted versions included), or None."""
         coll, _, selector = ref.rpartition(":")
         project, _, name = coll.rpartition("/")
-        if not (project and name and selector[:1] == "v" and selector[1:].isdigit()):
+        index = version_index(selector)
+        if not (project and name) or index is None:
             return None
         v, c = s.versions, s.collections
         q = (
             sa.select(v.c.id)
             .join(c, c.c.id == v.c.collection_id)
-            .where(c.c.project == project, c.c.name == name, v.c.version_index == int(selector[1:]))
+            .where(c.c.project == project, c.c.name == name, v.c.version_index == index)
         )
         with self._md.engine.connect() as conn:
             return conn.execute(q).scalar()

@@ -124,7 +124,7 @@ def _open_row(conn: Connection, project: str, name: str, distributed_id: str) ->
     ).first()
 
 
-def finished_version(md: MetadataStore, project: str, name: str, distributed_id: str) -> str | None:
+def finished_version_id(md: MetadataStore, project: str, name: str, distributed_id: str) -> str | None:
     """The id of the version the newest finished session of ``distributed_id`` committed, if any."""
     u = s.upload_sessions
     with md.engine.connect() as conn:

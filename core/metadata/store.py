@@ -24,7 +24,10 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
 from ..errors import ArtifactNotFoundError, StoreError, TypeCollisionError
+from ..batches import batched
+from ..names import version_index
 from . import schema as s
+from .lineage import edge_query
 from .migrate import ensure_schema
 from .records import CollectionRecord, EdgeRecord, NewVersion, RunRecord, VersionRecord
 
@@ -374,7 +377,7 @@ class MetadataStore:
         ids = [r["id"] for r in rows]
         alias_map: dict[str, list[str]] = {i: [] for i in ids}
         tag_map: dict[str, list[str]] = {i: [] for i in ids}
-        for chunk in _chunks(ids, 500):
+        for chunk in batched(ids):
             for vid, alias in conn.execute(
                 sa.select(s.aliases.c.version_id, s.aliases.c.alias)
                 .where(s.aliases.c.version_id.in_(chunk))
@@ -396,8 +399,9 @@ class MetadataStore:
         v, c = s.versions, s.collections
         base = self._version_query().where(c.c.project == project, c.c.name == name, v.c.state == COMMITTED)
         with self._read() as conn:
-            if selector[:1] == "v" and selector[1:].isdigit():
-                q = base.where(v.c.version_index == int(selector[1:]))
+            index = version_index(selector)
+            if index is not None:
+                q = base.where(v.c.version_index == index)
             else:
                 alias_vid = (
                     sa.select(s.aliases.c.version_id)
@@ -431,7 +435,7 @@ class MetadataStore:
     def versions_by_ids(self, ids: Sequence[str]) -> list[VersionRecord]:
         out: dict[str, VersionRecord] = {}
         with self._read() as conn:
-            for chunk in _chunks(list(ids), 500):
+            for chunk in batched(list(ids)):
                 rows = list(conn.execute(self._version_query().where(s.versions.c.id.in_(chunk))).mappings())
                 for rec in self._with_labels(conn, rows):
                     out[rec.id] = rec
@@ -459,8 +463,6 @@ class MetadataStore:
             return sorted(r[0] for r in conn.execute(q))
 
     def edges_since(self, cursor: int) -> list[EdgeRecord]:
-        from .lineage import edge_query
-
         with self._read() as conn:
             return [EdgeRecord(**dict(row)) for row in conn.execute(edge_query().where(s.edges.c.id > cursor)).mappings()]
 
@@ -481,11 +483,6 @@ class MetadataStore:
                 ).scalars()
             )
         return live
-
-
-def _chunks(items: list[str], n: int) -> Iterator[list[str]]:
-    for i in range(0, len(items), n):
-        yield items[i : i + n]
 
 
 def _retryable(exc: Exception) -> bool:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from .. import validate
+from .. import names
 from ..digests import CHUNK
 from ..errors import DigestMismatchError, MissingDependencyError, TooManyObjectsError
 from ..manifest import ManifestEntry
@@ -89,7 +89,7 @@ def unchecked_entry(uri: str, name: str | None) -> ManifestEntry:
     bucket, key, version = split(uri)
     target = f"{scheme}://{bucket}/{key}"
     return ManifestEntry(
-        path=validate.entry_path(name or key or bucket), digest=target, ref=target,
+        path=names.entry_path(name or key or bucket), digest=target, ref=target,
         extra={"versionID": version} if version else {},
     )
 
@@ -144,7 +144,7 @@ def _entry(dialect: Dialect, info: dict[str, Any], name: str, ref: str) -> Manif
     if version:
         extra["versionID"] = version
     return ManifestEntry(
-        path=validate.entry_path(name), digest=etag.strip('"') if etag else ref, size=int(info.get("size") or 0),
+        path=names.entry_path(name), digest=etag.strip('"') if etag else ref, size=int(info.get("size") or 0),
         ref=ref, extra=extra,
     )
 

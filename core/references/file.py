@@ -11,7 +11,7 @@ import posixpath
 from pathlib import Path
 from urllib.parse import quote, unquote, urlparse
 
-from .. import validate
+from .. import names
 from ..digests import b64_md5, copy_and_hash, md5_file
 from ..errors import DigestMismatchError, TooManyObjectsError
 from ..manifest import ManifestEntry
@@ -33,7 +33,7 @@ def entries(uri: str, name: str | None, *, checksum: bool, limit: int) -> list[M
         return md5_file(p) if checksum else b64_md5(Path(p).resolve().as_uri().encode())
 
     if os.path.isfile(path):
-        entry_name = validate.entry_path(name or os.path.basename(path))
+        entry_name = names.entry_path(name or os.path.basename(path))
         return [ManifestEntry(path=entry_name, digest=digest(path), size=os.path.getsize(path), ref=uri)]
     if not os.path.isdir(path):
         raise FileNotFoundError(f"Reference {uri} points at nothing: {path} does not exist.")
@@ -43,7 +43,7 @@ def entries(uri: str, name: str | None, *, checksum: bool, limit: int) -> list[M
         for fn in sorted(filenames):
             full = os.path.join(dirpath, fn)
             rel = os.path.relpath(full, path).replace(os.sep, "/")
-            entry_name = validate.entry_path(posixpath.join(name, rel) if name else rel)
+            entry_name = names.entry_path(posixpath.join(name, rel) if name else rel)
             if len(found) >= limit:
                 raise TooManyObjectsError(
                     f"Exceeded {limit} objects tracked under {uri}; pass a larger max_objects to add_reference."

@@ -17,7 +17,7 @@ from urllib.error import HTTPError
 from urllib.parse import unquote, urlsplit
 from urllib.request import Request, urlopen
 
-from .. import validate
+from .. import names
 from ..digests import CHUNK
 from ..errors import DigestMismatchError, InvalidNameError
 from ..manifest import ManifestEntry
@@ -29,7 +29,7 @@ def entries(uri: str, name: str | None, *, checksum: bool) -> list[ManifestEntry
     entry_name = name or posixpath.basename(unquote(urlsplit(uri).path))
     if not entry_name:
         raise InvalidNameError(f"Reference {uri} has no file name; pass name= to add_reference.")
-    path = validate.entry_path(entry_name)
+    path = names.entry_path(entry_name)
     if not checksum:
         return [ManifestEntry(path=path, digest=uri, ref=uri)]
     with _get(uri) as resp:

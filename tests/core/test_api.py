@@ -3,32 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 
 import artiflow
 from artiflow import Api, Artifact, ArtifactNotFoundError, InvalidNameError, Store, TypeMismatchError
 
-MakeTree = Callable[..., Path]
-
-
-def log(store: Store, make_tree: MakeTree, project: str, name: str, type_: str, content: str, **kw: object) -> Artifact:
-    art = Artifact(name, type_)
-    art.add_dir(make_tree({"f.txt": content}))
-    with artiflow.init(project=project, store=store) as run:
-        run.log_artifact(art, **kw)  # type: ignore[arg-type]
-    return art
+Log = Callable[..., Artifact]  # the ``log`` fixture
 
 
 @pytest.fixture
-def populated(store: Store, make_tree: MakeTree) -> dict[str, Artifact]:
+def populated(store: Store, log: Log) -> dict[str, Artifact]:
     """``p/cats`` v0 (alias best), v1 (latest); ``p/dogs`` model v0; ``q/cats`` model v0."""
     return {
-        "cats0": log(store, make_tree, "p", "cats", "dataset", "0", aliases=["best"]),
-        "cats1": log(store, make_tree, "p", "cats", "dataset", "1"),
-        "dogs0": log(store, make_tree, "p", "dogs", "model", "d"),
-        "qcats0": log(store, make_tree, "q", "cats", "model", "q"),
+        "cats0": log(store, "cats", {"f.txt": "0"}, aliases=["best"]),
+        "cats1": log(store, "cats", {"f.txt": "1"}),
+        "dogs0": log(store, "dogs", {"f.txt": "d"}, type="model"),
+        "qcats0": log(store, "cats", {"f.txt": "q"}, type="model", project="q"),
     }
 
 

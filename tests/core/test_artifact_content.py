@@ -22,14 +22,11 @@ from artiflow import (
 from artiflow.blobs import blob_key
 from artiflow.digests import b64_md5, b64_to_hex, md5_file
 
+Log = Callable[..., Artifact]  # the ``log`` fixture
+
 HELLO = "sZRqySSS0jR8YjW00mERhA=="
 WORLD = "WReFt5RgHiErJg4lklY2/Q=="
 EMPTY = "1B2M2Y8AsgTpgAmY7PhCfg=="
-
-
-def log(store: artiflow.Store, art: Artifact, project: str = "p", **kw: object) -> Artifact:
-    with artiflow.init(project=project, store=store) as run:
-        return run.log_artifact(art, **kw)  # type: ignore[arg-type]
 
 
 def contents(art: Artifact) -> dict[str, str]:
@@ -43,7 +40,7 @@ def blob_count(store: artiflow.Store) -> int:
 # -- add_file ----------------------------------------------------------------------------------
 
 
-def test_add_file_defaults_to_the_basename(store, make_tree) -> None:
+def test_add_file_defaults_to_the_basename(store, make_tree, log: Log) -> None:
     root = make_tree({"deep/dir/a.txt": "hello\n"})
     art = Artifact("d", "dataset")
     entry = art.add_file(root / "deep" / "dir" / "a.txt")
@@ -53,7 +50,7 @@ def test_add_file_defaults_to_the_basename(store, make_tree) -> None:
     assert contents(art) == {"a.txt": HELLO}
 
 
-def test_add_file_with_a_name_nests_it(store, make_tree) -> None:
+def test_add_file_with_a_name_nests_it(store, make_tree, log: Log) -> None:
     root = make_tree({"a.txt": "hello\n"})
     art = Artifact("d", "dataset")
     art.add_file(str(root / "a.txt"), name="x/y/renamed.txt")
@@ -74,7 +71,7 @@ def test_add_file_refuses_missing_files_and_directories(make_tree) -> None:
 
 
 @pytest.mark.local_only
-def test_files_are_copied_into_the_store_at_log_time(store, make_tree) -> None:
+def test_files_are_copied_into_the_store_at_log_time(store, make_tree, log: Log) -> None:
     root = make_tree({"a.txt": "hello\n"})
     art = Artifact("d", "dataset")
     art.add_file(root / "a.txt")
@@ -86,7 +83,7 @@ def test_files_are_copied_into_the_store_at_log_time(store, make_tree) -> None:
     assert (Path(art.download()) / "a.txt").read_text() == "hello\n"
 
 
-def test_identical_content_is_stored_once(store, make_tree) -> None:
+def test_identical_content_is_stored_once(store, make_tree, log: Log) -> None:
     root = make_tree({"a.txt": "hello\n", "b/a-copy.txt": "hello\n", "c.txt": "world\n"})
     art = Artifact("d", "dataset")
     art.add_dir(root)
@@ -99,7 +96,7 @@ def test_identical_content_is_stored_once(store, make_tree) -> None:
 # -- add_dir -----------------------------------------------------------------------------------
 
 
-def test_add_dir_at_the_root_and_under_a_name(store, make_tree) -> None:
+def test_add_dir_at_the_root_and_under_a_name(store, make_tree, log: Log) -> None:
     root = make_tree({"a.txt": "hello\n", "sub/b.txt": "world\n", "sub/deeper/empty.bin": b""})
     art = Artifact("d", "dataset")
     art.add_dir(root)
@@ -114,7 +111,7 @@ def test_add_dir_at_the_root_and_under_a_name(store, make_tree) -> None:
     }
 
 
-def test_add_dir_follows_symlinked_files(store, make_tree, tmp_path: Path) -> None:
+def test_add_dir_follows_symlinked_files(store, make_tree, tmp_path: Path, log: Log) -> None:
     outside = make_tree({"target.txt": "world\n"})
     root = make_tree({"a.txt": "hello\n"})
     (root / "link.txt").symlink_to(outside / "target.txt")
@@ -141,7 +138,7 @@ def test_add_dir_rejects_a_bad_name(make_tree) -> None:
 # -- new_file ----------------------------------------------------------------------------------
 
 
-def test_new_file_text_and_binary(store) -> None:
+def test_new_file_text_and_binary(store, log: Log) -> None:
     art = Artifact("d", "dataset")
     with art.new_file("notes/hello.txt", mode="w", encoding="utf-8") as f:
         f.write("hello\n")
@@ -168,7 +165,7 @@ def test_new_file_exclusive_mode_refuses_an_existing_path(make_tree) -> None:
     assert art.get_entry("b.txt").digest == b64_md5(b"one")
 
 
-def test_new_file_write_mode_replaces(store) -> None:
+def test_new_file_write_mode_replaces(store, log: Log) -> None:
     art = Artifact("d", "dataset")
     with art.new_file("a.txt") as f:
         f.write("first")
@@ -199,7 +196,7 @@ def test_new_file_block_that_raises_adds_nothing() -> None:
 # -- add_reference (file://) -------------------------------------------------------------------
 
 
-def test_reference_to_a_file_is_checksummed_not_copied(store, make_tree) -> None:
+def test_reference_to_a_file_is_checksummed_not_copied(store, make_tree, log: Log) -> None:
     root = make_tree({"a.txt": "hello\n"})
     uri = (root / "a.txt").resolve().as_uri()
     art = Artifact("d", "dataset")
@@ -213,7 +210,7 @@ def test_reference_to_a_file_is_checksummed_not_copied(store, make_tree) -> None
     assert (out / "a.txt").read_text() == "hello\n"
 
 
-def test_reference_to_a_directory_walks_it(store, make_tree) -> None:
+def test_reference_to_a_directory_walks_it(store, make_tree, log: Log) -> None:
     root = make_tree({"a.txt": "hello\n", "sub/b.txt": "world\n"})
     art = Artifact("d", "dataset")
     entries = art.add_reference(root.resolve().as_uri(), name="ext")
@@ -226,7 +223,7 @@ def test_reference_to_a_directory_walks_it(store, make_tree) -> None:
     assert (out / "ext" / "sub" / "b.txt").read_text() == "world\n"
 
 
-def test_reference_without_checksum_hashes_the_uri(store, make_tree) -> None:
+def test_reference_without_checksum_hashes_the_uri(store, make_tree, log: Log) -> None:
     root = make_tree({"a.txt": "hello\n"})
     target = (root / "a.txt").resolve()
     art = Artifact("d", "dataset")
@@ -240,7 +237,7 @@ def test_reference_without_checksum_hashes_the_uri(store, make_tree) -> None:
     assert (Path(art.download()) / "a.txt").read_text() == "changed\n"
 
 
-def test_reference_to_a_directory_without_checksum_lists_every_file(store, make_tree) -> None:
+def test_reference_to_a_directory_without_checksum_lists_every_file(store, make_tree, log: Log) -> None:
     root = make_tree({"a.txt": "hello\n", "sub/b.txt": "world\n"}).resolve()
     art = Artifact("d", "dataset")
     entries = art.add_reference(root.as_uri(), checksum=False)
@@ -254,7 +251,7 @@ def test_reference_to_a_directory_without_checksum_lists_every_file(store, make_
     assert (out / "sub" / "b.txt").read_text() == "world\n"
 
 
-def test_reference_without_checksum_through_a_symlink_downloads(store, make_tree, tmp_path: Path) -> None:
+def test_reference_without_checksum_through_a_symlink_downloads(store, make_tree, tmp_path: Path, log: Log) -> None:
     real = make_tree({"a.txt": "hello\n"}).resolve()
     link = tmp_path / "link"
     link.symlink_to(real, target_is_directory=True)
@@ -290,7 +287,7 @@ def test_reference_needs_a_uri_and_a_supported_scheme(make_tree) -> None:
     assert art.files() == []
 
 
-def test_changed_reference_target_fails_download(store, make_tree) -> None:
+def test_changed_reference_target_fails_download(store, make_tree, log: Log) -> None:
     root = make_tree({"a.txt": "hello\n"})
     art = Artifact("d", "dataset")
     art.add_reference((root / "a.txt").resolve().as_uri())
@@ -302,7 +299,7 @@ def test_changed_reference_target_fails_download(store, make_tree) -> None:
     assert not (dest / "a.txt").exists()
 
 
-def test_missing_reference_target(store, make_tree) -> None:
+def test_missing_reference_target(store, make_tree, log: Log) -> None:
     root = make_tree({"a.txt": "hello\n", "b.txt": "world\n"})
     art = Artifact("d", "dataset")
     art.add_reference((root / "a.txt").resolve().as_uri())
@@ -318,7 +315,7 @@ def test_missing_reference_target(store, make_tree) -> None:
 # -- remove ------------------------------------------------------------------------------------
 
 
-def test_remove_a_file_a_directory_or_an_entry(store, make_tree) -> None:
+def test_remove_a_file_a_directory_or_an_entry(store, make_tree, log: Log) -> None:
     root = make_tree({"a.txt": "hello\n", "sub/b.txt": "world\n", "sub/c.txt": "c", "subway.txt": "s"})
     art = Artifact("d", "dataset")
     art.add_dir(root)
@@ -359,7 +356,7 @@ def test_same_path_same_content_is_a_no_op(make_tree) -> None:
     assert [e.path for e in art.files()] == ["a.txt"]
 
 
-def test_same_path_other_content_needs_overwrite(store, make_tree) -> None:
+def test_same_path_other_content_needs_overwrite(store, make_tree, log: Log) -> None:
     root = make_tree({"a.txt": "hello\n", "other/a.txt": "world\n"})
     art = Artifact("d", "dataset")
     art.add_file(root / "a.txt")
@@ -371,7 +368,7 @@ def test_same_path_other_content_needs_overwrite(store, make_tree) -> None:
     assert contents(art) == {"a.txt": WORLD}
 
 
-def test_add_dir_twice_needs_merge(store, make_tree) -> None:
+def test_add_dir_twice_needs_merge(store, make_tree, log: Log) -> None:
     v1 = make_tree({"a.txt": "hello\n", "b.txt": "b"})
     v2 = make_tree({"a.txt": "world\n", "c.txt": "c"})
     art = Artifact("d", "dataset")
@@ -395,7 +392,7 @@ def test_reference_conflicting_with_a_file(make_tree) -> None:
     assert art.get_entry("a.txt").digest == HELLO
 
 
-def test_add_object_conflict_needs_overwrite(store) -> None:
+def test_add_object_conflict_needs_overwrite(store, log: Log) -> None:
     art = Artifact("d", "dataset")
     art.add({"a": 1}, "cfg")
     with pytest.raises(EntryConflictError):
@@ -408,7 +405,7 @@ def test_add_object_conflict_needs_overwrite(store) -> None:
 # -- is_tmp ------------------------------------------------------------------------------------
 
 
-def test_is_tmp_renames_by_content_hash(store, make_tree) -> None:
+def test_is_tmp_renames_by_content_hash(store, make_tree, log: Log) -> None:
     root = make_tree({"t.table.json": "hello\n", "plain": "hello\n"})
     art = Artifact("d", "dataset")
     entry = art.add_file(root / "t.table.json", name="media/tables/t.table.json", is_tmp=True)
@@ -451,7 +448,7 @@ def test_same_size_edit_is_caught(store, make_tree) -> None:
     _edit_and_log(store, make_tree, edit)
 
 
-def test_metadata_only_change_is_not_an_edit(store, make_tree) -> None:
+def test_metadata_only_change_is_not_an_edit(store, make_tree, log: Log) -> None:
     root = make_tree({"a.txt": "hello\n"})
     art = Artifact("d", "dataset")
     art.add_file(root / "a.txt")
@@ -464,7 +461,7 @@ def test_file_deleted_between_add_and_log(store, make_tree) -> None:
     _edit_and_log(store, make_tree, lambda p: p.unlink())
 
 
-def test_re_adding_a_changed_file_is_accepted(store, make_tree) -> None:
+def test_re_adding_a_changed_file_is_accepted(store, make_tree, log: Log) -> None:
     root = make_tree({"a.txt": "first\n"})
     art = Artifact("d", "dataset")
     art.add_file(root / "a.txt")

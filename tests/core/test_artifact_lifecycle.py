@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
@@ -23,14 +24,11 @@ from artiflow import (
 from artiflow.blobs import blob_key
 from artiflow.references import reference_entries
 
+Log = Callable[..., Artifact]  # the ``log`` fixture
+
 HELLO = "sZRqySSS0jR8YjW00mERhA=="
 WORLD = "WReFt5RgHiErJg4lklY2/Q=="
 EMPTY = "1B2M2Y8AsgTpgAmY7PhCfg=="
-
-
-def log(store, art: Artifact, project: str = "p", **kw: object) -> Artifact:
-    with artiflow.init(project=project, store=store) as run:
-        return run.log_artifact(art, **kw)  # type: ignore[arg-type]
 
 
 def api(store) -> artiflow.Api:
@@ -136,7 +134,7 @@ def test_logged_attributes(store, make_tree) -> None:
     assert api(store).artifact(f"proj/d:{art.digest}") == art
 
 
-def test_size_and_file_count_include_references(store, make_tree) -> None:
+def test_size_and_file_count_include_references(store, make_tree, log: Log) -> None:
     data = make_tree({"a.txt": "hello\n", "ext/big.txt": "x" * 100})
     art = Artifact("d", "dataset")
     art.add_file(data / "a.txt")
@@ -145,7 +143,7 @@ def test_size_and_file_count_include_references(store, make_tree) -> None:
     assert (art.size, art.file_count) == (106, 2)
 
 
-def test_single_file_digest_example(store, make_tree) -> None:
+def test_single_file_digest_example(store, make_tree, log: Log) -> None:
     art = draft_with(make_tree, {"a.txt": "hello\n"})
     log(store, art)
     assert art.digest == "df2baf4982f9ccdd99de4a5a8b016e45"
@@ -171,7 +169,7 @@ WORKED_EXAMPLE = {
 
 
 @pytest.mark.local_only
-def test_worked_example_with_an_unchecksummed_https_reference(store, make_tree, fresh_api) -> None:
+def test_worked_example_with_an_unchecksummed_https_reference(store, make_tree, fresh_api, log: Log) -> None:
     # add_dir("data") as W&B would, plus an https reference (checksum=False: digest = the URI).
     art = draft_with(make_tree, {"a.txt": "hello\n", "b.txt": "world\n", "sub/empty.bin": b""})
     log(store, art)
@@ -213,7 +211,7 @@ def test_worked_example_with_an_unchecksummed_https_reference(store, make_tree, 
     ],
     ids=["add_file", "add_dir", "add_reference", "add", "setitem", "remove", "new_file"],
 )
-def test_logged_contents_are_frozen(call, store, make_tree) -> None:
+def test_logged_contents_are_frozen(call, store, make_tree, log: Log) -> None:
     data = make_tree({"a.txt": "hello\n"})
     art = Artifact("d", "dataset")
     art.add_file(data / "a.txt")
@@ -228,7 +226,7 @@ def test_logged_contents_are_frozen(call, store, make_tree) -> None:
 # -- editing a logged version ------------------------------------------------------------------
 
 
-def test_edits_persist_with_save(store, make_tree, fresh_api) -> None:
+def test_edits_persist_with_save(store, make_tree, fresh_api, log: Log) -> None:
     art = draft_with(make_tree, {"a.txt": "hello\n"})
     log(store, art, aliases=["raw"])
     art.description = "cleaned"
@@ -254,7 +252,7 @@ def test_edits_persist_with_save(store, make_tree, fresh_api) -> None:
     assert again.aliases == ["only"]
 
 
-def test_save_moves_an_alias_between_versions(store, make_tree) -> None:
+def test_save_moves_an_alias_between_versions(store, make_tree, log: Log) -> None:
     v0 = log(store, draft_with(make_tree, {"a.txt": "one"}), aliases=["prod"])
     v1 = log(store, draft_with(make_tree, {"a.txt": "two"}))
     v1.aliases.append("prod")
@@ -263,7 +261,7 @@ def test_save_moves_an_alias_between_versions(store, make_tree) -> None:
     assert "prod" not in v0.wait().aliases
 
 
-def test_version_aliases_are_rejected(store, make_tree) -> None:
+def test_version_aliases_are_rejected(store, make_tree, log: Log) -> None:
     art = draft_with(make_tree, {"a.txt": "hello\n"})
     with pytest.raises(InvalidNameError, match="reserved"):
         log(store, art, aliases=["v1"])
@@ -282,7 +280,7 @@ def test_version_aliases_are_rejected(store, make_tree) -> None:
         api(store).artifact("p/d:v7")
 
 
-def test_draft_aliases_are_applied_when_logged(store, make_tree) -> None:
+def test_draft_aliases_are_applied_when_logged(store, make_tree, log: Log) -> None:
     art = draft_with(make_tree, {"a.txt": "hello\n"})
     art.aliases = ["candidate"]
     art.tags = ["t1"]
@@ -299,7 +297,7 @@ def test_save_logs_a_draft_through_an_auto_run(store, make_tree) -> None:
     assert run is not None and run.job_type == "auto" and run.state == "finished"
 
 
-def test_wait_refreshes_from_the_store(store, make_tree) -> None:
+def test_wait_refreshes_from_the_store(store, make_tree, log: Log) -> None:
     art = log(store, draft_with(make_tree, {"a.txt": "hello\n"}))
     other = api(store).artifact("p/d:v0")
     other.description = "from elsewhere"
@@ -312,7 +310,7 @@ def test_wait_refreshes_from_the_store(store, make_tree) -> None:
 # -- new_draft ---------------------------------------------------------------------------------
 
 
-def test_new_draft_inherits_and_produces_the_next_version(store, make_tree, tmp_path: Path) -> None:
+def test_new_draft_inherits_and_produces_the_next_version(store, make_tree, tmp_path: Path, log: Log) -> None:
     v0 = draft_with(make_tree, {"a.txt": "hello\n", "b.txt": "world\n"})
     v0.description = "base"
     v0.metadata = {"k": 1}
@@ -336,7 +334,7 @@ def test_new_draft_inherits_and_produces_the_next_version(store, make_tree, tmp_
     assert [e.path for e in v0.files()] == ["a.txt", "b.txt"]  # v0 is untouched
 
 
-def test_unchanged_new_draft_dedups_to_the_same_version(store, make_tree) -> None:
+def test_unchanged_new_draft_dedups_to_the_same_version(store, make_tree, log: Log) -> None:
     v0 = log(store, draft_with(make_tree, {"a.txt": "hello\n"}))
     same = log(store, v0.new_draft())
     assert same.name == "d:v0"
@@ -344,7 +342,7 @@ def test_unchanged_new_draft_dedups_to_the_same_version(store, make_tree) -> Non
     assert [a.version for a in api(store).artifacts("dataset", "p/d")] == ["v0"]
 
 
-def test_new_draft_objects_are_readable_before_logging(store, make_tree) -> None:
+def test_new_draft_objects_are_readable_before_logging(store, log: Log) -> None:
     art = Artifact("d", "dataset")
     art.add({"lr": 0.1}, "cfg")
     log(store, art)
@@ -357,7 +355,7 @@ def test_new_draft_objects_are_readable_before_logging(store, make_tree) -> None
 
 
 @pytest.mark.local_only
-def test_new_draft_into_another_store(store, make_tree, tmp_path: Path) -> None:
+def test_new_draft_into_another_store(store, make_tree, tmp_path: Path, log: Log) -> None:
     v0 = log(store, draft_with(make_tree, {"a.txt": "hello\n"}))
     other = artiflow.Store.open(home=tmp_path / "other-home")
     try:
@@ -378,7 +376,7 @@ def test_new_draft_into_another_store(store, make_tree, tmp_path: Path) -> None:
 # -- delete ------------------------------------------------------------------------------------
 
 
-def test_delete_refuses_while_user_aliases_exist(store, make_tree) -> None:
+def test_delete_refuses_while_user_aliases_exist(store, make_tree, log: Log) -> None:
     v0 = log(store, draft_with(make_tree, {"a.txt": "one"}))
     v1 = log(store, draft_with(make_tree, {"a.txt": "two"}), aliases=["best"])
     with pytest.raises(ArtiflowError, match="delete_aliases=True"):
@@ -397,7 +395,7 @@ def test_delete_refuses_while_user_aliases_exist(store, make_tree) -> None:
     assert again.version == "v2"
 
 
-def test_delete_without_aliases(store, make_tree) -> None:
+def test_delete_without_aliases(store, make_tree, log: Log) -> None:
     v0 = log(store, draft_with(make_tree, {"a.txt": "one"}))
     log(store, draft_with(make_tree, {"a.txt": "two"}))
     v0.delete()
@@ -406,7 +404,7 @@ def test_delete_without_aliases(store, make_tree) -> None:
     assert [a.version for a in api(store).artifacts("dataset", "p/d")] == ["v1"]
 
 
-def test_state_values(store, make_tree) -> None:
+def test_state_values(store, make_tree, log: Log) -> None:
     art = draft_with(make_tree, {"a.txt": "hello\n"})
     states = [art.state]
     log(store, art)

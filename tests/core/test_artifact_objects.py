@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pickle
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -13,10 +14,7 @@ import artiflow
 from artiflow import Artifact, ArtiflowError, EntryConflictError, Manifest
 from artiflow.serializers import EXTRA_KEY
 
-
-def log(store: artiflow.Store, art: Artifact) -> Artifact:
-    with artiflow.init(project="p", store=store) as run:
-        return run.log_artifact(art)
+Log = Callable[..., Artifact]  # the ``log`` fixture
 
 
 @pytest.fixture
@@ -41,7 +39,7 @@ class Opaque:
 # -- JSON --------------------------------------------------------------------------------------
 
 
-def test_dicts_and_lists_round_trip(store, fresh) -> None:
+def test_dicts_and_lists_round_trip(store, fresh, log: Log) -> None:
     cfg = {"lr": 0.001, "layers": [64, 32], "name": "résumé", "nested": {"ok": True, "none": None}}
     rows = [1, 2.5, "three", [4], {"five": 5}]
     art = Artifact("objs", "dataset")
@@ -58,7 +56,7 @@ def test_dicts_and_lists_round_trip(store, fresh) -> None:
     assert got.get("config.json") == cfg  # the suffix is optional
 
 
-def test_get_unknown_name_is_none(store) -> None:
+def test_get_unknown_name_is_none(store, log: Log) -> None:
     art = Artifact("objs", "dataset")
     art.add({"a": 1}, "a")
     log(store, art)
@@ -66,7 +64,7 @@ def test_get_unknown_name_is_none(store) -> None:
     assert art["missing"] is None
 
 
-def test_plain_json_file_loads_through_get(store, make_tree) -> None:
+def test_plain_json_file_loads_through_get(store, make_tree, log: Log) -> None:
     root = make_tree({"data.json": '{"x": [1, 2]}'})
     art = Artifact("objs", "dataset")
     art.add_file(root / "data.json")
@@ -87,7 +85,7 @@ def test_unknown_serializer_name() -> None:
         Artifact("objs", "dataset").add({"a": 1}, "a", serializer="yaml")
 
 
-def test_object_names_are_entry_paths(store) -> None:
+def test_object_names_are_entry_paths(store, log: Log) -> None:
     art = Artifact("objs", "dataset")
     assert art.add({"a": 1}, "deep/dir/cfg").path == "deep/dir/cfg.json"
     with pytest.raises(artiflow.InvalidNameError):
@@ -117,7 +115,7 @@ def test_object_names_are_entry_paths(store) -> None:
     ],
     ids=["int32-2d", "float64", "float16", "bool", "complex", "unicode", "datetime", "empty", "fortran", "struct"],
 )
-def test_numpy_arrays_round_trip_exactly(arr: np.ndarray, store, fresh) -> None:
+def test_numpy_arrays_round_trip_exactly(arr: np.ndarray, store, fresh, log: Log) -> None:
     art = Artifact("objs", "dataset")
     assert art.add(arr, "arr").path == "arr.npy"
     log(store, art)
@@ -182,7 +180,7 @@ def _frames() -> dict[str, pd.DataFrame]:
 
 
 @pytest.mark.parametrize("case", list(_frames()))
-def test_dataframes_round_trip_dtypes_index_and_values(case: str, store, fresh) -> None:
+def test_dataframes_round_trip_dtypes_index_and_values(case: str, store, fresh, log: Log) -> None:
     df = _frames()[case]
     art = Artifact("objs", "dataset")
     entry = art.add(df, "frame")
@@ -204,7 +202,7 @@ def test_dataframe_is_readable_on_the_draft(make_tree) -> None:
     pd.testing.assert_frame_equal(art.get("frame"), df, check_exact=True)
 
 
-def test_dataframe_file_is_pandas_table_json(store) -> None:
+def test_dataframe_file_is_pandas_table_json(store, log: Log) -> None:
     # The file stays readable by plain pandas, without artiflow.
     df = _frames()["basic"]
     art = Artifact("objs", "dataset")
@@ -216,7 +214,7 @@ def test_dataframe_file_is_pandas_table_json(store) -> None:
     assert plain.index.name == "key"
 
 
-def test_dict_and_dataframe_with_the_same_name_coexist(store) -> None:
+def test_dict_and_dataframe_with_the_same_name_coexist(store, log: Log) -> None:
     df = _frames()["unnamed-index"]
     art = Artifact("objs", "dataset")
     art.add({"a": 1}, "thing")
@@ -229,7 +227,7 @@ def test_dict_and_dataframe_with_the_same_name_coexist(store) -> None:
 # -- pickle ------------------------------------------------------------------------------------
 
 
-def test_pickle_is_opt_in_on_add_and_on_load(store, fresh) -> None:
+def test_pickle_is_opt_in_on_add_and_on_load(store, fresh, log: Log) -> None:
     art = Artifact("objs", "dataset")
     with pytest.raises(TypeError):
         art.add(Opaque(7), "model")  # never chosen by default
@@ -247,7 +245,7 @@ def test_pickle_is_opt_in_on_add_and_on_load(store, fresh) -> None:
     assert got.get("model", allow_pickle=True).value == 7
 
 
-def test_a_plain_pkl_file_is_not_loaded_without_permission(store, make_tree, tmp_path: Path) -> None:
+def test_a_plain_pkl_file_is_not_loaded_without_permission(store, make_tree, tmp_path: Path, log: Log) -> None:
     marker = tmp_path / "pwned"
 
     class Evil:
@@ -263,7 +261,7 @@ def test_a_plain_pkl_file_is_not_loaded_without_permission(store, make_tree, tmp
     assert not marker.exists()
 
 
-def test_manifest_cannot_vouch_for_a_pkl_file(store, make_tree, tmp_path: Path) -> None:
+def test_manifest_cannot_vouch_for_a_pkl_file(store, make_tree, tmp_path: Path, log: Log) -> None:
     """A manifest whose extra claims ``json`` for a pickle file still never unpickles it."""
     marker = tmp_path / "pwned"
 

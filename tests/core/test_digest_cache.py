@@ -13,27 +13,21 @@ from pathlib import Path
 
 import pytest
 
-from artiflow import Artifact, Store, init
+from artiflow import Artifact, Store
 from artiflow.digests import b64_to_hex
 
 MakeTree = Callable[..., Path]
+Log = Callable[..., Artifact]  # the ``log`` fixture
 FILES = 1_200
-
-
-def _log(store: Store, root: Path) -> Artifact:
-    with init(project="p", store=store) as run:
-        art = Artifact("d", "dataset")
-        art.add_dir(root)
-        return run.log_artifact(art)
 
 
 def _tree(make_tree: MakeTree) -> Path:
     return make_tree({f"{i % 7}/f{i:04d}.txt": f"file {i}\n" for i in range(FILES)})
 
 
-def test_unchanged_relog_reads_no_file(store: Store, make_tree: MakeTree, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_unchanged_relog_reads_no_file(store: Store, make_tree: MakeTree, monkeypatch: pytest.MonkeyPatch, log: Log) -> None:
     root = _tree(make_tree)
-    first = _log(store, root)
+    first = log(store, "d", root)
     stored: list[str] = []
     put_file = store.blobs.put_file
 
@@ -42,14 +36,14 @@ def test_unchanged_relog_reads_no_file(store: Store, make_tree: MakeTree, monkey
         return put_file(src, expected)
 
     monkeypatch.setattr(store.blobs, "put_file", spy)
-    again = _log(store, root)
+    again = log(store, "d", root)
     assert (again.version, again.digest) == (first.version, first.digest)
     assert stored == []
 
 
-def test_a_file_edited_in_place_is_hashed_again(store: Store, make_tree: MakeTree) -> None:
+def test_a_file_edited_in_place_is_hashed_again(store: Store, make_tree: MakeTree, log: Log) -> None:
     root = _tree(make_tree)
-    first = _log(store, root)
+    first = log(store, "d", root)
     edited = root / "3" / "f0500.txt"
     inode = os.stat(edited).st_ino
     before = os.stat(edited).st_mtime_ns
@@ -57,7 +51,7 @@ def test_a_file_edited_in_place_is_hashed_again(store: Store, make_tree: MakeTre
     os.utime(edited, ns=(before, before + 10_000_000))  # a later edit, even within one clock tick
     assert os.stat(edited).st_ino == inode  # same inode: only the times tell the cache it changed
 
-    second = _log(store, root)
+    second = log(store, "d", root)
     assert second.version == "v1" and second.digest != first.digest
     for entry in second.manifest:
         local = (root / entry.path).read_bytes()

@@ -68,7 +68,7 @@ def test_container_protocol() -> None:
     assert "a.txt" in m and "b.txt" not in m
     assert [e.path for e in m] == ["a.txt", "sub/empty.bin", "ref.csv"]
     assert m.size == 6
-    assert m.entries["a.txt"].digest == HELLO
+    assert m.contents["a.txt"].digest == HELLO
 
 
 def test_from_dict_tolerates_wandb_core_fields() -> None:

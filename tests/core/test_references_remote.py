@@ -14,7 +14,7 @@ import logging
 import os
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -35,6 +35,8 @@ from artiflow import (
 from artiflow.manifest import ManifestEntry
 from artiflow.references import cloud, filesystem_options, reference_entries
 
+Log = Callable[..., Artifact]  # the ``log`` fixture
+
 S3_ENDPOINT = os.environ.get("ARTIFLOW_TEST_S3_ENDPOINT")  # read before the per-test isolation
 
 HELLO_ETAG = "b1946ac92492d2347c6235b4d2611184"  # hex MD5 of "hello\n"
@@ -43,11 +45,6 @@ SKIP_S3 = (
     "S3 server not configured: set ARTIFLOW_TEST_S3_ENDPOINT to an S3-compatible server, e.g. "
     "http://127.0.0.1:5555 (moto_server -H 127.0.0.1 -p 5555); .ci/run starts it."
 )
-
-
-def log(store: artiflow.Store, art: Artifact) -> Artifact:
-    with artiflow.init(project="p", store=store) as run:
-        return run.log_artifact(art)
 
 
 def entries(art: Artifact) -> dict[str, tuple[str, int | None, dict[str, Any]]]:
@@ -115,7 +112,7 @@ def s3(_s3_buckets: tuple[Any, str, str], store: artiflow.Store, monkeypatch: py
     return S3(fs, plain, versioned, uuid.uuid4().hex[:12])
 
 
-def test_s3_object_is_recorded_by_etag_and_downloads(store: artiflow.Store, s3: S3) -> None:
+def test_s3_object_is_recorded_by_etag_and_downloads(store: artiflow.Store, s3: S3, log: Log) -> None:
     s3.put("data/a.txt", b"hello\n")
     art = Artifact("d", "dataset")
     [entry] = art.add_reference(s3.uri("data/a.txt"))
@@ -139,7 +136,7 @@ def test_s3_seed_examples(s3: S3) -> None:
     assert art.get_entry("images/dog.png").ref == s3.uri("images/dog.png")
 
 
-def test_s3_prefix_lists_objects_under_it(store: artiflow.Store, s3: S3) -> None:
+def test_s3_prefix_lists_objects_under_it(store: artiflow.Store, s3: S3, log: Log) -> None:
     s3.put("d/a.txt", b"hello\n")
     s3.put("d/sub/b.txt", b"world\n")
     s3.put("d/empty.txt", b"")
@@ -171,7 +168,7 @@ def test_s3_nothing_at_the_uri(s3: S3) -> None:
         Artifact("d", "dataset").add_reference(s3.uri("absent"))
 
 
-def test_s3_versioned_bucket_records_and_fetches_the_version(store: artiflow.Store, s3: S3) -> None:
+def test_s3_versioned_bucket_records_and_fetches_the_version(store: artiflow.Store, s3: S3, log: Log) -> None:
     v1 = s3.put("a.txt", b"hello\n", bucket=s3.versioned)["VersionId"]
     art = Artifact("d", "dataset")
     [entry] = art.add_reference(s3.uri("a.txt", bucket=s3.versioned))
@@ -184,7 +181,7 @@ def test_s3_versioned_bucket_records_and_fetches_the_version(store: artiflow.Sto
     assert (old.digest, old.extra["versionID"], old.ref) == (HELLO_ETAG, v1, s3.uri("a.txt", bucket=s3.versioned))
 
 
-def test_s3_changed_unversioned_object_fails_download(store: artiflow.Store, s3: S3) -> None:
+def test_s3_changed_unversioned_object_fails_download(store: artiflow.Store, s3: S3, log: Log) -> None:
     s3.put("a.txt", b"hello\n")
     art = Artifact("d", "dataset")
     art.add_reference(s3.uri("a.txt"))
@@ -195,7 +192,7 @@ def test_s3_changed_unversioned_object_fails_download(store: artiflow.Store, s3:
     assert not Path("out", "a.txt").exists()
 
 
-def test_s3_without_version_finds_the_version_with_the_logged_etag(store: artiflow.Store, s3: S3) -> None:
+def test_s3_without_version_finds_the_version_with_the_logged_etag(store: artiflow.Store, s3: S3, log: Log) -> None:
     # Logged while the bucket kept no versions; versioning was turned on and the object replaced.
     bucket = f"artiflow-refs-late-{uuid.uuid4().hex[:8]}-{s3.bucket.rsplit('-', 1)[1]}"  # dropped with the others
     s3.fs.mkdir(bucket)
@@ -209,7 +206,7 @@ def test_s3_without_version_finds_the_version_with_the_logged_etag(store: artifl
     assert (Path(art.download()) / "a.txt").read_text() == "hello\n"
 
 
-def test_s3_missing_object(store: artiflow.Store, s3: S3, caplog: pytest.LogCaptureFixture) -> None:
+def test_s3_missing_object(store: artiflow.Store, s3: S3, caplog: pytest.LogCaptureFixture, log: Log) -> None:
     s3.put("a.txt", b"hello\n")
     s3.put("b.txt", b"world\n")
     art = Artifact("d", "dataset")
@@ -225,7 +222,7 @@ def test_s3_missing_object(store: artiflow.Store, s3: S3, caplog: pytest.LogCapt
     assert f"Reference {s3.uri('a.txt')} is missing" in caplog.text
 
 
-def test_s3_without_checksum_records_the_uri_and_takes_the_current_object(store: artiflow.Store, s3: S3) -> None:
+def test_s3_without_checksum_records_the_uri_and_takes_the_current_object(store: artiflow.Store, s3: S3, log: Log) -> None:
     s3.put("dir/x.csv", b"a,b\n")
     art = Artifact("d", "dataset")
     [entry] = art.add_reference(s3.uri("dir/x.csv"), checksum=False)
@@ -420,7 +417,7 @@ def site() -> Iterator[Site]:
         thread.join()
 
 
-def test_http_reference_with_an_etag(store: artiflow.Store, site: Site) -> None:
+def test_http_reference_with_an_etag(store: artiflow.Store, site: Site, log: Log) -> None:
     site.files["/data/train.csv"] = (b"a,b\n", '"abc123"')
     art = Artifact("d", "dataset")
     [entry] = art.add_reference(f"{site.url}/data/train.csv")
@@ -429,7 +426,7 @@ def test_http_reference_with_an_etag(store: artiflow.Store, site: Site) -> None:
     assert (Path(art.download()) / "train.csv").read_bytes() == b"a,b\n"
 
 
-def test_http_reference_without_an_etag_is_its_url(store: artiflow.Store, site: Site) -> None:
+def test_http_reference_without_an_etag_is_its_url(store: artiflow.Store, site: Site, log: Log) -> None:
     site.files["/x.csv"] = (b"1,2\n", None)
     url = f"{site.url}/x.csv"
     art = Artifact("d", "dataset")
@@ -440,7 +437,7 @@ def test_http_reference_without_an_etag_is_its_url(store: artiflow.Store, site: 
     assert (Path(art.download()) / "tables" / "x.csv").read_bytes() == b"3,4\n"
 
 
-def test_http_changed_object_fails_download(store: artiflow.Store, site: Site) -> None:
+def test_http_changed_object_fails_download(store: artiflow.Store, site: Site, log: Log) -> None:
     site.files["/a.txt"] = (b"hello\n", '"v1"')
     art = Artifact("d", "dataset")
     art.add_reference(f"{site.url}/a.txt")
@@ -451,7 +448,7 @@ def test_http_changed_object_fails_download(store: artiflow.Store, site: Site) -
     assert not Path("out", "a.txt").exists()
 
 
-def test_http_without_checksum_takes_the_current_body(store: artiflow.Store, site: Site) -> None:
+def test_http_without_checksum_takes_the_current_body(store: artiflow.Store, site: Site, log: Log) -> None:
     site.files["/a.txt"] = (b"hello\n", '"v1"')
     art = Artifact("d", "dataset")
     [entry] = art.add_reference(f"{site.url}/a.txt", checksum=False)
@@ -461,7 +458,7 @@ def test_http_without_checksum_takes_the_current_body(store: artiflow.Store, sit
     assert (Path(art.download()) / "a.txt").read_bytes() == b"world\n"
 
 
-def test_http_missing_object(store: artiflow.Store, site: Site, caplog: pytest.LogCaptureFixture) -> None:
+def test_http_missing_object(store: artiflow.Store, site: Site, caplog: pytest.LogCaptureFixture, log: Log) -> None:
     with pytest.raises(FileNotFoundError, match="HTTP 404"):
         Artifact("x", "dataset").add_reference(f"{site.url}/nope.txt")
     site.files["/a.txt"] = (b"hello\n", '"v1"')

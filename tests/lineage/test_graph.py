@@ -14,6 +14,7 @@ from artiflow.lineage import LineageEvent, LineageGraph
 from artiflow.lineage.graph import artifact_node, collection_node, run_node
 
 MakeTree = Callable[..., Path]
+Log = Callable[..., Artifact]  # the ``log`` fixture
 
 
 def ev(
@@ -181,16 +182,8 @@ def test_queries_while_events_arrive() -> None:
 # -- through real stores -------------------------------------------------------------------------
 
 
-def _log(store: Store, make_tree: MakeTree, project: str, name: str, type_: str, content: str) -> Artifact:
-    art = Artifact(name, type_)
-    art.add_dir(make_tree({"f": content}))
-    with artiflow.init(project=project, store=store) as run:
-        run.log_artifact(art)
-    return art
-
-
-def test_store_graph_follows_the_database(store: Store, make_tree: MakeTree, tmp_path: Path) -> None:
-    first = _log(store, make_tree, "p", "cats", "dataset", "1")
+def test_store_graph_follows_the_database(store: Store, tmp_path: Path, log: Log) -> None:
+    first = log(store, "cats", {"f": "1"})
     other = Store.open(home=tmp_path / "home")
     try:
         g = other.lineage()
@@ -199,7 +192,7 @@ def test_store_graph_follows_the_database(store: Store, make_tree: MakeTree, tmp
         # written through the first store, after the second built its graph
         with artiflow.init(project="p", store=store) as user:
             user.use_artifact("cats:latest")
-        second = _log(store, make_tree, "p", "cats", "dataset", "2")
+        second = log(store, "cats", {"f": "2"})
         assert other.lineage().cursor > cursor
         assert other.lineage().used_by(first.id) == [user.id]
         assert other.lineage().logged_by(second.id) is not None
@@ -210,9 +203,9 @@ def test_store_graph_follows_the_database(store: Store, make_tree: MakeTree, tmp
         other.close()
 
 
-def test_lineage_survives_reopening(tmp_path: Path, make_tree: MakeTree) -> None:
+def test_lineage_survives_reopening(tmp_path: Path, log: Log) -> None:
     s1 = Store.open(home=tmp_path / "h")
-    art = _log(s1, make_tree, "p", "cats", "dataset", "1")
+    art = log(s1, "cats", {"f": "1"})
     creator = art.logged_by()
     s1.close()
     s2 = Store.open(home=tmp_path / "h")
@@ -225,34 +218,34 @@ def test_lineage_survives_reopening(tmp_path: Path, make_tree: MakeTree) -> None
         s2.close()
 
 
-def test_type_collision_names_both_types(store: Store, make_tree: MakeTree) -> None:
-    _log(store, make_tree, "p", "cats", "dataset", "1")
+def test_type_collision_names_both_types(store: Store, log: Log) -> None:
+    log(store, "cats", {"f": "1"})
     with pytest.raises(TypeCollisionError) as info:
-        _log(store, make_tree, "p", "cats", "model", "2")
+        log(store, "cats", {"f": "2"}, type="model")
     msg = str(info.value)
     assert "'cats'" in msg and "'dataset'" in msg and "'model'" in msg
     assert isinstance(info.value, ValueError)
     assert [a.version for a in Api(store=store).artifacts("dataset", "p/cats")] == ["v0"]
 
 
-def test_type_collision_seen_through_another_store(store: Store, make_tree: MakeTree, tmp_path: Path) -> None:
+def test_type_collision_seen_through_another_store(store: Store, tmp_path: Path, log: Log) -> None:
     other = Store.open(home=tmp_path / "home")
     try:
         other.lineage()  # built before the collection exists
-        _log(store, make_tree, "p", "cats", "dataset", "1")
+        log(store, "cats", {"f": "1"})
         with pytest.raises(TypeCollisionError, match="'dataset'.*'model'"):
-            _log(other, make_tree, "p", "cats", "model", "2")
+            log(other, "cats", {"f": "2"}, type="model")
     finally:
         other.close()
 
 
-def test_same_name_other_project_other_type_is_fine(store: Store, make_tree: MakeTree) -> None:
-    a = _log(store, make_tree, "p", "cats", "dataset", "1")
-    b = _log(store, make_tree, "q", "cats", "model", "1")
+def test_same_name_other_project_other_type_is_fine(store: Store, log: Log) -> None:
+    a = log(store, "cats", {"f": "1"})
+    b = log(store, "cats", {"f": "1"}, type="model", project="q")
     assert (a.qualified_name, a.type) == ("p/cats:v0", "dataset")
     assert (b.qualified_name, b.type) == ("q/cats:v0", "model")
     assert store.lineage().collection_type("q", "cats") == "model"
-    c = _log(store, make_tree, "q", "cats", "model", "2")
+    c = log(store, "cats", {"f": "2"}, type="model", project="q")
     assert c.qualified_name == "q/cats:v1"
 
 

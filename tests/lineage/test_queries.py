@@ -7,9 +7,7 @@ step by ``sync``), and from a fresh ``Store`` on the same home, which loads lazi
 
 from __future__ import annotations
 
-import doctest
 from collections.abc import Callable, Iterator
-from types import ModuleType
 from typing import Any
 
 import networkx as nx
@@ -368,7 +366,7 @@ def test_fresh_store_loads_only_what_a_query_reaches(store: Store, make_tree: Ma
 def test_wide_frontiers_load_in_batches(
     store: Store, make_tree: MakeTree, backend: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("artiflow.metadata.lineage._BATCH", 2)
+    monkeypatch.setattr("artiflow.metadata.lineage.SqlLineageSource.batch_size", 2)
     fan = Scenario([
         run("ingest", Log("raw", "dataset", "r")),
         *[run(f"use{i}", Use("raw:v0"), Log(f"out{i}", "dataset", str(i))) for i in range(5)],
@@ -408,17 +406,3 @@ def test_a_run_without_edges_is_its_own_lineage(store: Store) -> None:
     art = Artifact("raw", "dataset")
     with pytest.raises(artiflow.ArtifactNotLoggedError):
         art.upstream()
-
-
-# -- docstring examples ---------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    "module",
-    [artiflow.lineage.queries, artiflow.lineage.export, artiflow.lineage.graph],
-    ids=lambda m: m.__name__,
-)
-def test_docstring_examples_run(module: ModuleType) -> None:
-    failed, attempted = doctest.testmod(module, verbose=False, report=True)
-    assert attempted > 0
-    assert failed == 0

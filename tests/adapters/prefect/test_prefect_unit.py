@@ -6,6 +6,7 @@ import pickle
 import re
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -16,18 +17,12 @@ from artiflow.adapters.prefect import ArtifactRef, Output, artifact_task, get_ru
 from artiflow.adapters.prefect.stores import StoreHandle
 from artiflow.adapters.prefect.ui import card_key
 
-
-def _log(store: artiflow.Store, name: str, text: str, project: str = "unit") -> Artifact:
-    with artiflow.init(project=project, store=store) as run:
-        art = Artifact(name, type="dataset")
-        with art.new_file("data.txt", mode="w") as f:
-            f.write(text)
-        return run.log_artifact(art)
+Log = Callable[..., Artifact]  # the ``log`` fixture
 
 
-def test_a_ref_pickles_and_resolves_to_exactly_its_version(store: artiflow.Store) -> None:
-    v0 = _log(store, "cats", "one\n")
-    _log(store, "cats", "two\n")  # latest moves on; the ref does not
+def test_a_ref_pickles_and_resolves_to_exactly_its_version(store: artiflow.Store, log: Log) -> None:
+    v0 = log(store, "cats", {"data.txt": "one\n"}, project="unit")
+    log(store, "cats", {"data.txt": "two\n"}, project="unit")  # latest moves on; the ref does not
     ref = pickle.loads(pickle.dumps(ArtifactRef.of(v0)))
     assert ref.qualified_name == "unit/cats:v0" and str(ref) == "unit/cats:v0"
     assert ref.resolve(store).digest == v0.digest
@@ -35,10 +30,10 @@ def test_a_ref_pickles_and_resolves_to_exactly_its_version(store: artiflow.Store
 
 
 @pytest.mark.local_only
-def test_a_ref_from_another_store_is_refused(store: artiflow.Store, tmp_path: Path) -> None:
+def test_a_ref_from_another_store_is_refused(store: artiflow.Store, tmp_path: Path, log: Log) -> None:
     other = artiflow.Store.open(home=tmp_path / "other")
-    ref = ArtifactRef.of(_log(other, "cats", "elsewhere\n"))
-    _log(store, "cats", "here\n")
+    ref = ArtifactRef.of(log(other, "cats", {"data.txt": "elsewhere\n"}, project="unit"))
+    log(store, "cats", {"data.txt": "here\n"}, project="unit")
     with pytest.raises(artiflow.DigestMismatchError, match="another store"):
         ref.resolve(store)
     other.close()
@@ -53,8 +48,8 @@ def test_card_keys_are_valid_prefect_keys_and_never_shared() -> None:
     assert keys[0] == "artiflow-demo--clean-data" and keys[3] == "artiflow-de-mo--x"
 
 
-def test_calling_the_task_function_directly_logs_under_a_run_of_its_own(store: artiflow.Store) -> None:
-    _log(store, "words", "a b c\n")
+def test_calling_the_task_function_directly_logs_under_a_run_of_its_own(store: artiflow.Store, log: Log) -> None:
+    log(store, "words", {"data.txt": "a b c\n"}, project="unit")
 
     @artifact_task(project="unit", store=store)
     def count(words: Artifact) -> Artifact:  # annotated Artifact: a path string is resolved

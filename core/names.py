@@ -1,4 +1,18 @@
-"""Naming rules, as W&B enforces them (names, types, aliases, tags, entry paths)."""
+"""Every naming rule in one place, as W&B enforces them.
+
+Names, types, projects, aliases, tags, run ids, entry paths, the artifact path grammar
+(``[[entity/]project/]name[:alias|:vN|:digest]``) and the one sanitiser that turns arbitrary text into
+a valid name.
+
+>>> ArtifactPath.parse("proj/cats:v3", default_project="p")
+ArtifactPath(project='proj', name='cats', selector='v3')
+>>> ArtifactPath.parse("cats", default_project="p")
+ArtifactPath(project='p', name='cats', selector='latest')
+>>> version_index("v12"), version_index("latest")
+(12, None)
+>>> sanitize("run-3f/data set.csv")
+'run-3f_data_set.csv'
+"""
 
 from __future__ import annotations
 
@@ -6,21 +20,39 @@ import os
 import posixpath
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import PurePosixPath, PureWindowsPath
 
 from .errors import InvalidNameError
 
 NAME_MAXLEN = 128
-MAX_METADATA_KEYS = 100
 _NAME_RE = re.compile(r"^[a-zA-Z0-9_\-.]+$")
 _TAG_RE = re.compile(r"^[-\w]+( +[-\w]+)*$")
-_VERSION_RE = re.compile(r"^v\d+$")
+_VERSION_RE = re.compile(r"v[0-9]+")
+_RUN_ID_RE = re.compile(r"[A-Za-z0-9_.\-]{1,128}")
+_UNSAFE = re.compile(r"[^A-Za-z0-9_\-.]")
 _PROJECT_FORBIDDEN = set("/\\#?%:\n\r")
 
 
-def is_version_alias(alias: str) -> bool:
-    """True for ``v0``, ``v12``…: the implicit, reserved version aliases."""
-    return bool(_VERSION_RE.fullmatch(alias))
+def is_version(selector: str) -> bool:
+    """True for ``v0``, ``v12``…: the implicit, reserved version selectors (ASCII digits only)."""
+    return bool(_VERSION_RE.fullmatch(selector))
+
+
+def version_index(selector: str) -> int | None:
+    """The ``N`` of a ``vN`` selector, or None for an alias or digest."""
+    return int(selector[1:]) if _VERSION_RE.fullmatch(selector) else None
+
+
+def sanitize(text: str, *, replacement: str = "_", maxlen: int = NAME_MAXLEN) -> str:
+    """Turn any text into a valid artifact name: unsafe characters become ``replacement``."""
+    return _UNSAFE.sub(replacement, text)[:maxlen].strip(".") or "artifact"
+
+
+def run_id(value: str) -> str:
+    if not isinstance(value, str) or not _RUN_ID_RE.fullmatch(value):
+        raise InvalidNameError(f"Run id {value!r} may only contain letters, digits, '_', '-' and '.'.")
+    return value
 
 
 def artifact_name(name: str) -> str:
@@ -76,7 +108,7 @@ def alias(value: str) -> str:
         raise InvalidNameError("An alias must be a non-empty string.")
     if "/" in value or ":" in value or len(value) > NAME_MAXLEN:
         raise InvalidNameError(f"Alias {value!r} may not contain '/' or ':'.")
-    if is_version_alias(value):
+    if is_version(value):
         raise InvalidNameError(
             f"Alias {value!r} is reserved: version aliases like 'v3' are assigned by artiflow."
         )
@@ -132,17 +164,6 @@ def entry_path(path: str | os.PathLike[str]) -> str:
     return posixpath.join(*parts)
 
 
-def metadata(value: dict[str, object] | None) -> dict[str, object]:
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise TypeError("Artifact metadata must be a dict.")
-    if len(value) > MAX_METADATA_KEYS:
-        raise InvalidNameError(
-            f"Artifact metadata has {len(value)} top-level keys; at most {MAX_METADATA_KEYS} are allowed."
-        )
-    return value
-
 
 def contained(root: str, relpath: str) -> str:
     """Return the absolute destination of ``relpath`` under ``root``; refuse one that escapes it.
@@ -156,3 +177,36 @@ def contained(root: str, relpath: str) -> str:
     if parent_real != root_real and not parent_real.startswith(root_real + os.sep):
         raise InvalidNameError(f"Entry {relpath!r} would be written outside the download root {root!r}.")
     return dest
+
+
+@dataclass(frozen=True, slots=True)
+class ArtifactPath:
+    """A parsed artifact path: project, collection name and selector (alias, ``vN`` or digest)."""
+
+    project: str
+    name: str
+    selector: str
+
+    @classmethod
+    def parse(cls, path: str, *, default_project: str) -> ArtifactPath:
+        """Split on the first ``:`` (the selector may contain ``/``), then the rest on ``/``.
+
+        artiflow has no entities: a leading ``entity/`` is accepted and ignored.
+        """
+        if not isinstance(path, str) or not path:
+            raise InvalidNameError("An artifact path must be a non-empty string like 'project/name:alias'.")
+        coll, sep, selector = path.partition(":")
+        if sep and not selector:
+            raise InvalidNameError(f"Invalid artifact path {path!r}: nothing after ':'.")
+        parts = coll.split("/")
+        if len(parts) > 3 or any(not p for p in parts):
+            raise InvalidNameError(
+                f"Invalid artifact path {path!r}; expected 'name', 'project/name' or "
+                "'entity/project/name', optionally followed by ':alias'."
+            )
+        name = artifact_name(parts[-1])
+        project = project_name(parts[-2]) if len(parts) >= 2 else default_project
+        return cls(project, name, selector or "latest")
+
+    def __str__(self) -> str:
+        return f"{self.project}/{self.name}:{self.selector}"

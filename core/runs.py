@@ -14,7 +14,6 @@ from __future__ import annotations
 import inspect
 import logging
 import os
-import re
 import secrets
 import string
 from collections.abc import Callable, Sequence
@@ -24,11 +23,11 @@ from typing import Any, cast
 
 from artiflow.lineage import LineageResult, downstream, upstream
 
-from . import collab, openlineage, validate
+from . import collab, names
 from .artifact import Artifact, add_path
-from .errors import ArtifactFinalizedError, ArtiflowError, DistributedIdError, InvalidNameError, TypeMismatchError
+from .errors import ArtifactFinalizedError, ArtiflowError, DistributedIdError, TypeMismatchError
 from .metadata import RunRecord
-from .paths import ArtifactPath
+from .names import ArtifactPath
 from .settings import Settings
 from .store import Progress, Store
 
@@ -84,17 +83,13 @@ def init(
     retry reuses the same Run). ``store`` defaults to the one the settings describe.
     """
     store = store or Store.open(settings)
-    project = validate.project_name(project or store.settings.project)
-    run_id = id or _new_run_id()
-    if not re.fullmatch(r"[A-Za-z0-9_.\-]{1,128}", run_id):
-        raise InvalidNameError(f"Run id {run_id!r} may only contain letters, digits, '_', '-' and '.'.")
-    record = store.metadata.create_run(
+    project = names.project_name(project or store.settings.project)
+    run_id = names.run_id(id or _new_run_id())
+    record = store.start_run(
         run_id=run_id, project=project, name=name or run_id, group=group, job_type=job_type,
         config=dict(config or {}),
     )
-    run = Run(store, record, dir=os.fspath(dir) if dir is not None else None)
-    openlineage.on_start(run)
-    return run
+    return Run(store, record, dir=os.fspath(dir) if dir is not None else None)
 
 
 class Run:
@@ -107,7 +102,8 @@ class Run:
         self._error: BaseException | None = None
 
     @classmethod
-    def _attach(cls, store: Store, run_id: str) -> Run:
+    def attach(cls, store: Store, run_id: str) -> Run:
+        """The Run object of a recorded run (internal: used by ``Api`` and ``Artifact``)."""
         return cls(store, store.metadata.get_run(run_id))
 
     def __repr__(self) -> str:
@@ -162,13 +158,16 @@ class Run:
     def store(self) -> Store:
         return self._store
 
+    @property
+    def record(self) -> RunRecord:
+        """The run's database record (internal: not part of the W&B API)."""
+        return self._record
+
     # -- lifecycle -----------------------------------------------------------------------------
 
     def finish(self, exit_code: int | None = None) -> None:
         """Mark the run finished (``exit_code`` 0 or None) or failed (anything else)."""
-        state = "finished" if not exit_code else "failed"
-        self._record = self._store.metadata.finish_run(self.id, state=state, exit_code=exit_code)
-        openlineage.on_finish(self, self._error)
+        self._record = self._store.finish_run(self.id, exit_code=exit_code, error=self._error)
         self._error = None  # do not keep the block's traceback (and its frames) alive
 
     def __enter__(self) -> Run:
@@ -199,19 +198,19 @@ class Run:
         recorded as having logged it.
         """
         artifact = self._as_artifact(artifact_or_path, name, type)
-        aliases_ = validate.aliases(aliases)
-        tags_ = validate.tags([*artifact.tags, *(tags or [])])
-        if not artifact.is_draft() and not _same_store(artifact._store, self._store):
+        aliases_ = names.aliases(aliases)
+        tags_ = names.tags([*artifact.tags, *(tags or [])])
+        if not artifact.is_draft() and not _same_store(artifact.store, self._store):
             raise ArtiflowError(f"{artifact.qualified_name} belongs to another store; use new_draft() to copy it.")
-        pending = validate.aliases(a for a in artifact.aliases if a != "latest") if artifact.is_draft() else []
-        manifest = artifact._final_manifest(self._store, progress)
+        pending = names.aliases(a for a in artifact.aliases if a != "latest") if artifact.is_draft() else []
+        manifest = artifact.final_manifest(self._store, progress)
         result = self._store.commit(
             project=self.project, name=artifact.collection_name, type_=artifact.type, manifest=manifest,
             run_id=self.id, description=artifact.description, metadata=dict(artifact.metadata),
             aliases=[*pending, *aliases_],
             tags=tags_,
         )
-        artifact._attach(self._store, result.version)
+        artifact.attach(self._store, result.version, created=result.created)
         return artifact
 
     def _distributed_id(self, given: str | None, verb: str) -> str:
@@ -241,7 +240,7 @@ class Run:
         artifact = self._as_artifact(artifact_or_path, name, type)
         if not artifact.is_draft():
             raise ArtifactFinalizedError(f"{artifact.name} is already committed; upsert a new draft instead.")
-        validate.aliases(aliases)
+        names.aliases(aliases)
         collab.upsert(self._store, artifact, project=self.project, run_id=self.id, distributed_id=did,
                       progress=progress)
         return artifact
@@ -265,16 +264,16 @@ class Run:
         artifact = self._as_artifact(artifact_or_path, name, type)
         if not artifact.is_draft():
             raise ArtifactFinalizedError(f"{artifact.name} is already committed.")
-        if artifact._paths():
+        if artifact.draft_paths():
             collab.upsert(self._store, artifact, project=self.project, run_id=self.id, distributed_id=did,
                           progress=progress)
-        pending = validate.aliases(a for a in artifact.aliases if a != "latest")
-        record, _manifest, _created = collab.finish(
+        pending = names.aliases(a for a in artifact.aliases if a != "latest")
+        record, _manifest, created = collab.finish(
             self._store, project=self.project, name=artifact.collection_name, distributed_id=did, run_id=self.id,
             description=artifact.description, metadata=dict(artifact.metadata),
-            aliases=[*pending, *validate.aliases(aliases)], tags=validate.tags(artifact.tags),
+            aliases=[*pending, *names.aliases(aliases)], tags=names.tags(artifact.tags),
         )
-        artifact._attach(self._store, record)
+        artifact.attach(self._store, record, created=created)
         return artifact
 
     def _as_artifact(
@@ -286,7 +285,7 @@ class Run:
             return obj
         path = os.fspath(obj)
         base = os.path.basename(path.rstrip("/")) or "artifact"
-        default = re.sub(r"[^A-Za-z0-9_\-.]", "_", f"run-{self.id}-{base}")
+        default = names.sanitize(f"run-{self.id}-{base}")
         artifact = Artifact(name or default, type_ or "unspecified")
         add_path(artifact, path)
         return artifact
@@ -305,7 +304,7 @@ class Run:
         """
         if isinstance(artifact_or_name, str):
             ref = ArtifactPath.parse(artifact_or_name, default_project=self.project)
-            artifact = Artifact._from_record(
+            artifact = Artifact.from_record(
                 self._store, self._store.metadata.find_version(ref.project, ref.name, ref.selector)
             )
         elif artifact_or_name.is_draft():
@@ -313,7 +312,7 @@ class Run:
             aliases = None
         else:
             artifact = artifact_or_name
-            if not _same_store(artifact._store, self._store):
+            if not _same_store(artifact.store, self._store):
                 raise ArtiflowError(
                     f"{artifact.qualified_name} belongs to another store; use it by name from this run's "
                     "store, or log a copy made with new_draft()."
@@ -323,10 +322,10 @@ class Run:
                 f"Supplied type {type!r} does not match type {artifact.type!r} of artifact {artifact.name}."
             )
         if aliases:
-            artifact.aliases = [*artifact.aliases, *(a for a in validate.aliases(aliases) if a not in artifact.aliases)]
+            artifact.aliases = [*artifact.aliases, *(a for a in names.aliases(aliases) if a not in artifact.aliases)]
             artifact.save()
-        assert artifact._record is not None
-        self._store.record_use(self.id, artifact._record, use_as)
+        assert artifact.record is not None
+        self._store.record_use(self.id, artifact.record, use_as)
         return artifact
 
     def logged_artifacts(self) -> list[Artifact]:
@@ -338,7 +337,7 @@ class Run:
         return self._artifacts(self._store.lineage().used_artifacts(self.id))
 
     def _artifacts(self, ids: list[str]) -> list[Artifact]:
-        return [Artifact._from_record(self._store, rec) for rec in self._store.metadata.versions_by_ids(ids)]
+        return [Artifact.from_record(self._store, rec) for rec in self._store.metadata.versions_by_ids(ids)]
 
     def upstream(self, depth: int | None = None) -> LineageResult:
         """The versions (and their producers…) this run descends from, up to ``depth`` hops."""
@@ -381,9 +380,8 @@ class Run:
         """
         root_ = os.path.abspath(root)
         include, exclude = _with_root(include_fn), _with_root(exclude_fn)
-        default = re.sub(r"[^A-Za-z0-9_\-.]", "_", f"source-{self.project}-{self.name}")[:128]
-        artifact = Artifact.__new__(Artifact)  # 'source-' names are reserved for exactly this
-        artifact._init(validate.artifact_name(name or default), "code", None, None, None)
+        default = names.sanitize(f"source-{self.project}-{self.name}")
+        artifact = Artifact.reserved(name or default, "code")  # 'source-' names are reserved for this
         count = 0
         for dirpath, dirnames, filenames in os.walk(root_):
             dirnames[:] = sorted(d for d in dirnames if not exclude(os.path.join(dirpath, d), root_))

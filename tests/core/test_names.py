@@ -9,7 +9,7 @@ import pytest
 
 import artiflow
 from artiflow import InvalidNameError
-from artiflow import validate
+from artiflow import names, userdata
 
 
 # -- artifact names, types, projects ---------------------------------------------------------
@@ -17,7 +17,7 @@ from artiflow import validate
 
 @pytest.mark.parametrize("name", ["cats", "my-data_v2.0", "A" * 128, "a.b", "..a"])
 def test_valid_artifact_names(name: str) -> None:
-    assert validate.artifact_name(name) == name
+    assert names.artifact_name(name) == name
     assert artiflow.Artifact(name, "dataset").name == name
 
 
@@ -46,7 +46,7 @@ def test_reserved_type_message_matches_wandb() -> None:
 
 
 def test_internal_types_allowed_when_internal() -> None:
-    assert validate.artifact_type("wandb-history", internal=True) == "wandb-history"
+    assert names.artifact_type("wandb-history", internal=True) == "wandb-history"
 
 
 @pytest.mark.parametrize(("name", "type_"), [("source-abc", "code"), ("run-abc-table", "run_table")])
@@ -66,7 +66,7 @@ def test_invalid_project_names(project: str, store) -> None:
 
 
 def test_project_names_allow_spaces_and_dots() -> None:
-    assert validate.project_name("my project.v2") == "my project.v2"
+    assert names.project_name("my project.v2") == "my project.v2"
 
 
 # -- aliases and tags ------------------------------------------------------------------------
@@ -74,35 +74,35 @@ def test_project_names_allow_spaces_and_dots() -> None:
 
 @pytest.mark.parametrize("alias", ["v0", "v7", "v123"])
 def test_version_aliases_are_reserved(alias: str) -> None:
-    assert validate.is_version_alias(alias)
+    assert names.is_version(alias)
     with pytest.raises(InvalidNameError, match="reserved"):
-        validate.alias(alias)
+        names.alias(alias)
 
 
 @pytest.mark.parametrize("alias", ["v", "vv1", "v1a", "V1", "best", "latest", "prod-2024"])
 def test_ordinary_aliases(alias: str) -> None:
-    assert not validate.is_version_alias(alias)
-    assert validate.alias(alias) == alias
+    assert not names.is_version(alias)
+    assert names.alias(alias) == alias
 
 
 @pytest.mark.parametrize("alias", ["", "a/b", "a:b", "x" * 129])
 def test_malformed_aliases(alias: str) -> None:
     with pytest.raises(InvalidNameError):
-        validate.alias(alias)
+        names.alias(alias)
 
 
 def test_aliases_dedupe_keep_order_and_accept_a_string() -> None:
-    assert validate.aliases(["b", "a", "b"]) == ["b", "a"]
-    assert validate.aliases("best") == ["best"]
-    assert validate.aliases(None) == []
+    assert names.aliases(["b", "a", "b"]) == ["b", "a"]
+    assert names.aliases("best") == ["best"]
+    assert names.aliases(None) == []
 
 
 def test_tags() -> None:
-    assert validate.tags(["a", "two words", "x-y_z", "a"]) == ["a", "two words", "x-y_z"]
-    assert validate.tags("solo") == ["solo"]
+    assert names.tags(["a", "two words", "x-y_z", "a"]) == ["a", "two words", "x-y_z"]
+    assert names.tags("solo") == ["solo"]
     for bad in ["", " lead", "trail ", "semi;colon", "slash/", "nl\n"]:
         with pytest.raises(InvalidNameError):
-            validate.tags([bad])
+            names.tags([bad])
 
 
 def test_bad_tag_rejected_on_a_draft() -> None:
@@ -121,7 +121,7 @@ def test_bad_tag_rejected_on_a_draft() -> None:
     [("a.txt", "a.txt"), ("dir/a.txt", "dir/a.txt"), ("./a/./b", "a/b"), ("a//b/", "a/b"), ("..a/b..", "..a/b..")],
 )
 def test_entry_paths_normalise(raw: str, norm: str) -> None:
-    assert validate.entry_path(raw) == norm
+    assert names.entry_path(raw) == norm
 
 
 @pytest.mark.parametrize(
@@ -129,11 +129,11 @@ def test_entry_paths_normalise(raw: str, norm: str) -> None:
 )
 def test_entry_paths_that_could_escape_are_rejected(raw: str) -> None:
     with pytest.raises(InvalidNameError):
-        validate.entry_path(raw)
+        names.entry_path(raw)
 
 
 def test_entry_path_accepts_pathlike() -> None:
-    assert validate.entry_path(Path("a") / "b.txt") == "a/b.txt"
+    assert names.entry_path(Path("a") / "b.txt") == "a/b.txt"
 
 
 def test_bad_entry_names_rejected_by_add_file(make_tree) -> None:
@@ -149,7 +149,7 @@ def test_bad_entry_names_rejected_by_add_file(make_tree) -> None:
 
 
 def test_metadata_limits() -> None:
-    assert validate.metadata(None) == {}
+    assert userdata.metadata(None) == {}
     ok = {f"k{i}": i for i in range(100)}
     assert artiflow.Artifact("x", "dataset", metadata=ok).metadata == ok
     with pytest.raises(InvalidNameError, match="at most 100"):
@@ -164,7 +164,7 @@ def test_metadata_limits() -> None:
 def test_contained_joins_under_the_real_root(tmp_path: Path) -> None:
     root = tmp_path / "root"
     root.mkdir()
-    assert validate.contained(str(root), "a/b.txt") == os.path.join(os.path.realpath(root), "a", "b.txt")
+    assert names.contained(str(root), "a/b.txt") == os.path.join(os.path.realpath(root), "a", "b.txt")
 
 
 def test_contained_rejects_symlinked_dirs_pointing_outside(tmp_path: Path) -> None:
@@ -174,14 +174,14 @@ def test_contained_rejects_symlinked_dirs_pointing_outside(tmp_path: Path) -> No
     outside.mkdir()
     (root / "link").symlink_to(outside, target_is_directory=True)
     with pytest.raises(InvalidNameError, match="outside the download root"):
-        validate.contained(str(root), "link/x.txt")
+        names.contained(str(root), "link/x.txt")
 
 
 def test_contained_allows_symlinks_that_stay_inside(tmp_path: Path) -> None:
     root = tmp_path / "root"
     (root / "real").mkdir(parents=True)
     (root / "alias").symlink_to(root / "real", target_is_directory=True)
-    assert validate.contained(str(root), "alias/x.txt").endswith(os.path.join("alias", "x.txt"))
+    assert names.contained(str(root), "alias/x.txt").endswith(os.path.join("alias", "x.txt"))
 
 
 def test_contained_through_a_symlinked_root(tmp_path: Path) -> None:
@@ -189,9 +189,9 @@ def test_contained_through_a_symlinked_root(tmp_path: Path) -> None:
     real.mkdir()
     link = tmp_path / "link"
     link.symlink_to(real, target_is_directory=True)
-    assert validate.contained(str(link), "x.txt") == os.path.join(os.path.realpath(real), "x.txt")
+    assert names.contained(str(link), "x.txt") == os.path.join(os.path.realpath(real), "x.txt")
 
 
 def test_contained_rejects_dotdot(tmp_path: Path) -> None:
     with pytest.raises(InvalidNameError):
-        validate.contained(str(tmp_path), "../x.txt")
+        names.contained(str(tmp_path), "../x.txt")

@@ -1,0 +1,81 @@
+"""Downloading: writing a logged version's files to a local directory, and checking one.
+
+Plain functions over a store, a version's manifest and a root directory; ``Artifact.download``,
+``checkout``, ``verify`` and ``file`` are thin wrappers over them.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from . import names
+from .digests import md5_file
+from .errors import DigestMismatchError
+from .manifest import Manifest, ManifestEntry
+
+if TYPE_CHECKING:
+    from .store import Progress, Store
+
+
+def default_root(store: Store, dirname: str) -> str:
+    """``<artifact_dir>/<dirname>``: ``./artifacts/cats:v3`` unless the settings say otherwise."""
+    return os.path.abspath(store.settings.artifact_dir / dirname)
+
+
+def entries(
+    store: Store,
+    selected: Sequence[ManifestEntry],
+    root: str | os.PathLike[str],
+    *,
+    allow_missing_references: bool = False,
+    hardlink: bool = False,
+    progress: Progress | None = None,
+) -> list[str]:
+    """Write ``selected`` entries under ``root``; return each one's local path, in order."""
+    dest = os.path.abspath(root)
+    os.makedirs(dest, exist_ok=True)
+    return store.materialize(
+        selected, dest, allow_missing_references=allow_missing_references, hardlink=hardlink, progress=progress
+    )
+
+
+def checkout(store: Store, manifest: Manifest, root: str) -> None:
+    """Make ``root`` hold exactly ``manifest``'s files: delete any other file, then download."""
+    keep = set(manifest.contents)
+    if os.path.isdir(root):
+        for dirpath, _dirs, filenames in os.walk(root):
+            for fn in filenames:
+                full = os.path.join(dirpath, fn)
+                if os.path.relpath(full, root).replace(os.sep, "/") not in keep:
+                    os.remove(full)
+    entries(store, list(manifest), root)
+
+
+def verify(manifest: Manifest, root: str, label: str) -> None:
+    """Check that ``root`` holds exactly ``manifest``'s files, re-hashing every one.
+
+    References are skipped. Raises :class:`DigestMismatchError` on any difference.
+    """
+    for dirpath, _dirs, filenames in os.walk(root):
+        for fn in filenames:
+            rel = os.path.relpath(os.path.join(dirpath, fn), root).replace(os.sep, "/")
+            if rel not in manifest.contents:
+                raise DigestMismatchError(f"Found file {rel} which is not a member of artifact {label}.")
+    for entry in manifest:
+        if entry.ref is not None:
+            continue
+        local = names.contained(root, entry.path)
+        if not os.path.isfile(local):
+            raise FileNotFoundError(f"{entry.path} of {label} is missing from {root}.")
+        if md5_file(local) != entry.digest:
+            raise DigestMismatchError(f"Digest mismatch for file: {entry.path} (artifact {label}).")
+
+
+def local_copy(store: Store, entry: ManifestEntry, scratch: str) -> str:
+    """A local file with ``entry``'s bytes: the blob itself on a local store, else a download."""
+    direct = store.local_blob_path(entry.digest) if entry.ref is None else None
+    if direct is not None:
+        return direct
+    return entries(store, [entry], scratch)[0]
