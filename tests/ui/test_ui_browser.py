@@ -39,6 +39,7 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-f
         "--disable-background-networking", "--disable-component-update", "--disable-sync",
         "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"]  # nothing but loopback resolves
 DOCS = Path(__file__).resolve().parents[2] / "docs"
+SHOTS = os.environ.get("ARTIFLOW_UI_SCREENSHOTS")  # read at import: each test's environment is scrubbed
 READY = "() => window.artiflowLineage && window.artiflowLineage.ready"
 
 
@@ -135,9 +136,8 @@ def watched(browser: Any) -> Iterator[Watched]:
 
 
 def shoot(w: Watched, name: str, **kw: Any) -> None:
-    target = os.environ.get("ARTIFLOW_UI_SCREENSHOTS")
-    if target:
-        out = DOCS if target == "docs" else Path(target)
+    if SHOTS:
+        out = DOCS if SHOTS == "docs" else Path(SHOTS)
         out.mkdir(parents=True, exist_ok=True)
         w.page.screenshot(path=str(out / name), **kw)
 
