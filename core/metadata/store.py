@@ -150,10 +150,11 @@ class MetadataStore:
                     .values(state="running", finished_at=None, exit_code=None, config=config)
                 )
             else:
+                key = {} if (k := s.next_key(conn, s.runs)) is None else {"key": k}
                 conn.execute(
                     sa.insert(s.runs).values(
                         id=run_id, project=project, name=name, group=group, job_type=job_type,
-                        config=config, state="running", exit_code=None, created_at=now, finished_at=None,
+                        config=config, state="running", exit_code=None, created_at=now, finished_at=None, **key,
                     )
                 )
             return self._run(conn, run_id)
@@ -224,13 +225,14 @@ class MetadataStore:
             top = conn.execute(
                 sa.select(sa.func.max(s.versions.c.version_index)).where(s.versions.c.collection_id == coll.id)
             ).scalar()
+            key = {} if (k := s.next_key(conn, s.versions)) is None else {"key": k}
             conn.execute(
                 sa.insert(s.versions).values(
                     id=vid, collection_id=coll.id, version_index=0 if top is None else top + 1,
                     digest=new.digest, manifest_digest=new.manifest_digest, state=COMMITTED,
                     description=new.description, metadata=new.metadata, size=new.size,
                     file_count=new.file_count, run_id=new.run_id, distributed_id=new.distributed_id,
-                    created_at=now, updated_at=now,
+                    created_at=now, updated_at=now, **key,
                 )
             )
             self._add_tags(conn, vid, new.tags)
@@ -244,7 +246,8 @@ class MetadataStore:
     ) -> None:
         conn.execute(
             sa.insert(s.edges).values(
-                run_id=run_id, version_id=version_id, kind=kind, created=created, use_as=use_as, created_at=now
+                run_id=run_id, version_id=version_id, kind=kind, created=created, use_as=use_as, created_at=now,
+                **s.node_keys(run_id, version_id),
             )
         )
 
@@ -255,7 +258,7 @@ class MetadataStore:
             conn.execute(
                 sa.insert(s.edges).values(
                     run_id=run_id, version_id=version_id, kind="used", created=False, use_as=use_as,
-                    created_at=now,
+                    created_at=now, **s.node_keys(run_id, version_id),
                 )
             )
 
