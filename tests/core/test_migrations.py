@@ -29,10 +29,10 @@ def test_store_from_before_migrations_is_upgraded_and_keeps_its_data(tmp_path: P
     store = artiflow.Store.open(home=tmp_path / "h")
     digest = _log_one(store, make_tree)
     store.close()
-    # Turn it back into the first released layout: no alembic_version, no sessions, an info table.
+    # Turn it back into the first released layout: no alembic_version, no collaborative versions, an info table.
     db = sqlite3.connect(tmp_path / "h" / "artiflow.db")
     db.executescript(
-        "DROP TABLE alembic_version; DROP TABLE session_parts; DROP TABLE upload_sessions;"
+        "DROP TABLE alembic_version; DROP TABLE collab_parts; DROP TABLE collab_versions;"
         "CREATE TABLE artiflow_info (key VARCHAR(64) PRIMARY KEY, value VARCHAR(256) NOT NULL);"
         "INSERT INTO artiflow_info VALUES ('schema_version', '1');"
     )
@@ -50,7 +50,7 @@ def test_store_from_before_migrations_is_upgraded_and_keeps_its_data(tmp_path: P
     db = sqlite3.connect(tmp_path / "h" / "artiflow.db")
     assert db.execute("select version_num from alembic_version").fetchall() == [(HEAD,)]
     tables = {r[0] for r in db.execute("select name from sqlite_master where type='table'")}
-    assert "artiflow_info" not in tables and "upload_sessions" in tables
+    assert "artiflow_info" not in tables and "collab_versions" in tables
 
 
 def test_store_from_a_newer_artiflow_is_refused(tmp_path: Path) -> None:
@@ -61,3 +61,37 @@ def test_store_from_a_newer_artiflow_is_refused(tmp_path: Path) -> None:
     db.close()
     with pytest.raises(artiflow.StoreError, match="newer than this artiflow"):
         artiflow.Store.open(home=tmp_path / "h")
+
+
+def test_store_from_before_lineage_keys_is_numbered_and_walks_the_same(tmp_path: Path, make_tree) -> None:  # type: ignore[no-untyped-def]
+    store = artiflow.Store.open(home=tmp_path / "h")
+    _log_one(store, make_tree)
+    with artiflow.init(project="p", id="train", store=store) as run:
+        run.use_artifact("p/d:v0")
+        model = artiflow.Artifact("m", "model")
+        model.add_dir(make_tree({"w.bin": "w\n"}))
+        run.log_artifact(model)
+    store.close()
+    # Back to revision 0003: no integer node keys, nor their indexes.
+    db = sqlite3.connect(tmp_path / "h" / "artiflow.db")
+    db.executescript(
+        "DROP INDEX ix_edges_version_flow; DROP INDEX ix_edges_run_flow; DROP INDEX ix_versions_lineage;"
+        "DROP INDEX ix_runs_lineage; ALTER TABLE edges DROP COLUMN version_key; ALTER TABLE edges DROP COLUMN run_key;"
+        "ALTER TABLE versions DROP COLUMN key; ALTER TABLE runs DROP COLUMN key;"
+        "UPDATE alembic_version SET version_num = '0003';"
+    )
+    db.commit()
+    db.close()
+
+    store = artiflow.Store.open(home=tmp_path / "h")
+    try:
+        up = artiflow.lineage.upstream(store.lineage(), "p/m:v0")
+        assert up.runs[0] == "p/train" and up.artifacts == ["p/d:v0"]
+        with artiflow.init(project="p", id="eval", store=store) as run:  # new records get keys too
+            run.use_artifact("p/m:v0")
+        assert artiflow.lineage.downstream(store.lineage(), "p/d:v0").runs[-1] == "p/eval"
+    finally:
+        store.close()
+    db = sqlite3.connect(tmp_path / "h" / "artiflow.db")
+    assert db.execute("select count(*) from edges where version_key is null or run_key is null").fetchone() == (0,)
+    assert [r[0] for r in db.execute("select key from runs order by key")] == [1, 2, 3]
