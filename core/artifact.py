@@ -103,10 +103,22 @@ class Artifact(VersionView):
         skip_cache: bool = False,
         policy: str = "mutable",
         merge: bool = False,
+        *,
+        follow_symlinks: bool | None = None,
     ) -> None:
-        """Add every file under a directory, at the root or under ``name/``."""
+        """Add every file under a directory, at the root or under ``name/``.
+
+        Symbolic links: by default a link to a file or directory inside the tree is followed (its
+        content is added at the link's path); a link that leads outside the tree, or a dangling one,
+        raises an error naming it. ``follow_symlinks=True`` follows every link, ``False`` skips them.
+        File names that are not UTF-8 are refused, naming the file, before anything is uploaded.
+
+        >>> art.add_dir("data/", name="images")                      # doctest: +SKIP
+        """
         self._draft()
-        self._contents.add_dir(os.fspath(local_path), name, merge=merge, owner=self._name)
+        self._contents.add_dir(
+            os.fspath(local_path), name, merge=merge, owner=self._name, follow_symlinks=follow_symlinks
+        )
 
     def new_file(self, name: str, mode: str = "x", encoding: str | None = None) -> AbstractContextManager[IO[Any]]:
         """Open a new file to write into the artifact; it is added when the block ends.

@@ -167,9 +167,13 @@ def tags(values: Iterable[str] | None) -> list[str]:
 def entry_path(path: str | os.PathLike[str]) -> str:
     """Normalise a logical entry path to POSIX form; refuse anything that could escape a root."""
     raw = os.fspath(path)
+    if not raw.isascii():
+        _utf8_path(raw)
     if raw and raw[0] != "/" and raw[-1] != "/" and "\\" not in raw and ":" not in raw and "\x00" not in raw:
         parts = raw.split("/")  # fast path: an already canonical relative POSIX path
         if "" not in parts and "." not in parts and ".." not in parts:
+            if len(raw) > MAX_COMPONENT_BYTES // 4:
+                _component_lengths(raw, parts)
             return raw
     if not raw or "\x00" in raw:
         raise InvalidNameError(f"Invalid artifact entry path {raw!r}.")
@@ -181,7 +185,30 @@ def entry_path(path: str | os.PathLike[str]) -> str:
         raise InvalidNameError(f"Artifact entry path {raw!r} may not contain '..'.")
     if not parts:
         raise InvalidNameError(f"Invalid artifact entry path {raw!r}.")
+    _component_lengths(raw, parts)
     return posixpath.join(*parts)
+
+
+MAX_COMPONENT_BYTES = 255  # the longest file name ext4, APFS, NTFS and S3 tools all accept
+
+
+def _utf8_path(raw: str) -> None:
+    try:
+        raw.encode("utf-8")
+    except UnicodeEncodeError:
+        shown = os.fsencode(raw) if os.name != "nt" else raw.encode("utf-8", "replace")
+        raise InvalidNameError(
+            f"File name {shown!r} is not valid UTF-8, so it cannot be stored portably; rename the file."
+        ) from None
+
+
+def _component_lengths(raw: str, parts: list[str]) -> None:
+    for part in parts:
+        if len(part.encode("utf-8")) > MAX_COMPONENT_BYTES:
+            raise InvalidNameError(
+                f"Artifact entry path {raw!r} has a component longer than {MAX_COMPONENT_BYTES} bytes, "
+                "which file systems cannot create; shorten it."
+            )
 
 
 

@@ -18,7 +18,7 @@ import pytest
 import sqlalchemy as sa
 
 import artiflow
-from artiflow import Api, Artifact, InvalidNameError, Store, download, names
+from artiflow import Api, Artifact, EntryConflictError, InvalidNameError, Store, download, names
 from artiflow.metadata import schema
 
 from typing import Any
@@ -375,12 +375,17 @@ def test_entry_paths_refuse_long_components_and_file_directory_clashes(tmp_path:
     with pytest.raises(InvalidNameError, match="255"):
         art.add_file(str(f), name="d/" + "é" * 128)  # 256 bytes in UTF-8
     art.add_file(str(f), name="a/b.txt")
-    with pytest.raises(InvalidNameError, match="directory"):
+    with pytest.raises(EntryConflictError, match="directory"):
         art.add_file(str(f), name="a")
-    with pytest.raises(InvalidNameError, match="file"):
+    with pytest.raises(EntryConflictError, match="a file at 'a/b.txt'"):
         art.add_file(str(f), name="a/b.txt/c")
-    with pytest.raises(InvalidNameError):
-        art.new_file("a", mode="w").__enter__()
+    with pytest.raises(EntryConflictError), art.new_file("a", mode="w") as out:
+        out.write("never added")
+    with pytest.raises(EntryConflictError):
+        art.add({"x": 1}, name="a/b.txt/obj")
+    art.remove("a")
+    art.add_file(str(f), name="a")  # the directory is gone: a file may take its place
+    assert sorted(e.path for e in art.manifest) == ["a"]
 
 
 def test_add_dir_follows_links_inside_the_tree_and_refuses_others(tmp_path: Path) -> None:
