@@ -31,6 +31,8 @@ The one upward reach is lazy and named: ``identity.runs_module()``, so that
 
 from __future__ import annotations
 
+import typing as _typing
+
 from .api import Api, ArtifactCollection, ArtifactType
 from .artifact import Artifact
 from .entry import ArtifactEntry
@@ -54,11 +56,22 @@ from .errors import (
 )
 from . import names
 from .manifest import Manifest, ManifestEntry
-from .runs import Run, init
+from .runs import Run
+from . import session as _session
+from .session import finish, init, log, log_artifact, save, use_artifact
 from .settings import Settings
 from .store import Progress, Store
 
 from ._version import __version__
+
+
+def __getattr__(name: str) -> _typing.Any:
+    """``artiflow.run`` (the current run or None), ``artiflow.config`` and ``artiflow.summary``, read live."""
+    if name == "run":
+        return _session.SESSION.run
+    if name in ("config", "summary"):
+        return getattr(_session.SESSION.current(name), name)
+    raise AttributeError(f"module 'artiflow' has no attribute {name!r}")
 
 __all__ = [
     "Api",
@@ -89,6 +102,11 @@ __all__ = [
     "TypeMismatchError",
     "UnsupportedSchemeError",
     "__version__",
+    "finish",
     "init",
+    "log",
+    "log_artifact",
     "names",
+    "save",
+    "use_artifact",
 ]

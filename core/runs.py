@@ -13,7 +13,6 @@ reads as ``crashed`` if its process dies without that (:mod:`artiflow.liveness`)
 
 from __future__ import annotations
 
-import inspect
 import logging
 import os
 import urllib.parse
@@ -22,11 +21,11 @@ import string
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from types import TracebackType
-from typing import Any, cast
+from typing import Any
 
 from artiflow.lineage import LineageResult, downstream, upstream
 
-from . import collab, names
+from . import collab, names, runfiles
 from .artifact import Artifact, add_path
 from .errors import ArtifactFinalizedError, ArtiflowError, DistributedIdError, TypeMismatchError
 from .liveness import OPEN_RUNS
@@ -43,27 +42,6 @@ _ID_ALPHABET = string.ascii_lowercase + string.digits
 
 def _new_run_id() -> str:
     return "".join(secrets.choice(_ID_ALPHABET) for _ in range(8))
-
-
-def _default_include(path: str, root: str) -> bool:
-    return path.endswith(".py")
-
-
-def _default_exclude(path: str, root: str) -> bool:
-    parts = os.path.relpath(path, root).split(os.sep)
-    return any(p in {".git", ".venv", "venv", "__pycache__", "node_modules", "artifacts"} for p in parts)
-
-
-def _with_root(fn: Callable[[str, str], bool] | Callable[[str], bool]) -> Callable[[str, str], bool]:
-    """W&B accepts filters taking ``(path)`` as well as ``(path, root)``; call both the same way."""
-    try:
-        takes_root = len(inspect.signature(fn).parameters) >= 2
-    except (TypeError, ValueError):  # some builtins have no signature: assume the full form
-        takes_root = True
-    if takes_root:
-        return cast(Callable[[str, str], bool], fn)
-    one = cast(Callable[[str], bool], fn)
-    return lambda path, root: one(path)
 
 
 def _same_store(a: Store | None, b: Store) -> bool:
@@ -119,6 +97,9 @@ class Run:
         self._summary = Summary(store, record.id, record.summary)
         self._history: History | None = None
         self.on_finish: list[Callable[[Run], None]] = []  # called once, before the run is marked finished
+        self._saved: dict[str, str] = {}
+        self._saved_live = False
+        self.resumed = False
 
     def opened(self) -> None:
         """This process opened the run (internal): heartbeat it, and finish it at exit if still open."""
@@ -489,27 +470,42 @@ class Run:
         self,
         root: str | os.PathLike[str] = ".",
         name: str | None = None,
-        include_fn: Callable[[str, str], bool] | Callable[[str], bool] = _default_include,
-        exclude_fn: Callable[[str, str], bool] | Callable[[str], bool] = _default_exclude,
+        include_fn: runfiles.Filter = runfiles.default_include,
+        exclude_fn: runfiles.Filter = runfiles.default_exclude,
     ) -> Artifact | None:
         """Log source files under ``root`` (``*.py`` by default) as a ``code`` artifact.
 
         ``include_fn`` and ``exclude_fn`` are called as ``fn(path, root)``, or ``fn(path)`` if
         they take one argument.
         """
-        root_ = os.path.abspath(root)
-        include, exclude = _with_root(include_fn), _with_root(exclude_fn)
         default = names.sanitize(f"source-{self.project}-{self.name}")
-        artifact = Artifact.reserved(name or default, "code")  # 'source-' names are reserved for this
-        count = 0
-        for dirpath, dirnames, filenames in os.walk(root_):
-            dirnames[:] = sorted(d for d in dirnames if not exclude(os.path.join(dirpath, d), root_))
-            for fn in sorted(filenames):
-                full = os.path.join(dirpath, fn)
-                if include(full, root_) and not exclude(full, root_):
-                    artifact.add_file(full, name=os.path.relpath(full, root_).replace(os.sep, "/"))
-                    count += 1
-        if count == 0:
-            log.warning("log_code found no files to log under %s.", root_)
-            return None
-        return self.log_artifact(artifact)
+        artifact = runfiles.code_artifact(os.fspath(root), name or default, include_fn, exclude_fn)
+        return self.log_artifact(artifact) if artifact is not None else None
+
+    def save(
+        self, glob_str: str | os.PathLike[str] | None = None, base_path: str | os.PathLike[str] | None = None,
+        policy: str = "live",
+    ) -> list[str]:
+        """Keep files with the run (W&B's ``run.save``): they become its ``run-<id>-files`` artifact.
+
+        The glob is expanded now; names are relative to ``base_path`` (default: the working
+        directory, or for an absolute glob its directory's parent). ``"live"`` and ``"end"`` log
+        the files again when the run finishes. Returns the paths linked into ``run.dir``.
+        """
+        if glob_str is None:
+            raise ValueError("save() needs a path or glob, e.g. run.save('model.h5').")
+        found = runfiles.expand(os.fspath(glob_str), os.fspath(base_path) if base_path is not None else None, policy)
+        if not found:
+            log.warning("save(%r) matched no files.", os.fspath(glob_str))
+            return []
+        if not self._saved and not self._saved_live:
+            self.on_finish.append(lambda run: run._log_saved() if run._saved_live else None)
+        self._saved.update(found)
+        self._saved_live = self._saved_live or policy != "now"
+        made = runfiles.link_into(self.dir, found)
+        if policy != "end":
+            self._log_saved()
+        return made
+
+    def _log_saved(self) -> None:
+        self.log_artifact(runfiles.files_artifact(self.id, self._saved))
