@@ -63,15 +63,15 @@ def test_store_from_a_newer_artiflow_is_refused(tmp_path: Path) -> None:
         artiflow.Store.open(home=tmp_path / "h")
 
 
-def test_store_at_revision_0003_gains_the_run_fields_and_keeps_its_runs(tmp_path: Path, make_tree) -> None:  # type: ignore[no-untyped-def]
+def test_store_at_revision_0004_gains_the_run_fields_and_keeps_its_runs(tmp_path: Path, make_tree) -> None:  # type: ignore[no-untyped-def]
     store = artiflow.Store.open(home=tmp_path / "h")
     _log_one(store, make_tree)
     store.close()
-    db = sqlite3.connect(tmp_path / "h" / "artiflow.db")  # back to 0003's runs table
+    db = sqlite3.connect(tmp_path / "h" / "artiflow.db")  # back to 0004's runs table
     db.executescript(
         "DROP TABLE run_history;"
         + "".join(f"ALTER TABLE runs DROP COLUMN {c};" for c in ("entity", "tags", "notes", "summary", "host", "pid", "heartbeat_at"))
-        + "UPDATE alembic_version SET version_num='0003';"
+        + "UPDATE alembic_version SET version_num='0004';"
     )
     db.commit()
     db.close()
