@@ -54,7 +54,8 @@ from .errors import (
     TypeMismatchError,
     UnsupportedSchemeError,
 )
-from . import names
+from . import data_types, names
+from .data_types import Table
 from .manifest import Manifest, ManifestEntry
 from .runs import Run
 from . import session as _session
@@ -101,7 +102,9 @@ __all__ = [
     "TypeCollisionError",
     "TypeMismatchError",
     "UnsupportedSchemeError",
+    "Table",
     "__version__",
+    "data_types",
     "finish",
     "init",
     "log",

@@ -29,6 +29,7 @@ RANKS: dict[str, int] = {
     "artiflow.progress": 1,
     "artiflow.lineage.": 1,
     "artiflow.digestcache": 2,
+    "artiflow.data_types": 2,
     "artiflow.staging": 3,
     "artiflow.manifest": 3,
     "artiflow.serializers": 3,

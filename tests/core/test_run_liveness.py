@@ -12,6 +12,7 @@ import sys
 import textwrap
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -19,10 +20,9 @@ import sqlalchemy as sa
 import artiflow
 from artiflow.metadata import schema
 
-from conftest import Backend
 
 
-def _script(body: str, backend: Backend, tmp_path: Path, **env: str) -> subprocess.Popen[str]:
+def _script(body: str, backend: Any, tmp_path: Path, **env: str) -> subprocess.Popen[str]:
     path = tmp_path / "script.py"
     path.write_text("import artiflow as wandb\n" + textwrap.dedent(body))
     return subprocess.Popen(
@@ -42,7 +42,7 @@ def _run_id(proc: subprocess.Popen[str]) -> str:
     return proc.stdout.readline().strip()
 
 
-def test_a_run_left_open_is_finished_when_the_script_ends(backend: Backend, tmp_path: Path) -> None:
+def test_a_run_left_open_is_finished_when_the_script_ends(backend: Any, tmp_path: Path) -> None:
     proc = _script("run = wandb.init(project='p')\nprint(run.id, flush=True)\n", backend, tmp_path)
     run_id = _run_id(proc)
     assert _end(proc) == 0
@@ -52,7 +52,7 @@ def test_a_run_left_open_is_finished_when_the_script_ends(backend: Backend, tmp_
     store.close()
 
 
-def test_an_uncaught_exception_marks_the_run_failed(backend: Backend, tmp_path: Path) -> None:
+def test_an_uncaught_exception_marks_the_run_failed(backend: Any, tmp_path: Path) -> None:
     proc = _script("run = wandb.init(project='p')\nprint(run.id, flush=True)\nraise SystemError('boom')\n",
                    backend, tmp_path)
     run_id = _run_id(proc)
@@ -62,7 +62,7 @@ def test_an_uncaught_exception_marks_the_run_failed(backend: Backend, tmp_path: 
     store.close()
 
 
-def test_a_killed_run_reads_as_crashed_at_once_on_its_host(backend: Backend, tmp_path: Path) -> None:
+def test_a_killed_run_reads_as_crashed_at_once_on_its_host(backend: Any, tmp_path: Path) -> None:
     proc = _script(
         "import time\nrun = wandb.init(project='p')\nprint(run.id, flush=True)\ntime.sleep(600)\n", backend, tmp_path
     )
@@ -78,7 +78,7 @@ def test_a_killed_run_reads_as_crashed_at_once_on_its_host(backend: Backend, tmp
 
 
 def test_elsewhere_a_run_is_crashed_once_its_heartbeat_stops(
-    backend: Backend, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    backend: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     proc = _script(
         "import time\nrun = wandb.init(project='p')\nprint(run.id, flush=True)\ntime.sleep(600)\n", backend, tmp_path,
