@@ -112,11 +112,15 @@ class OpenRuns:
         code = 1 if self._failure is not None else 0
         with self._lock:
             mine = [o for o in self._runs.values() if o.pid == os.getpid()]
+        failed: list[tuple[str, Exception]] = []
         for o in mine:
             try:
                 o.finish(code)
             except Exception as exc:  # the store may be gone by now; the run then reads as crashed
-                log.warning("Could not finish run %s at exit: %s", o.run_id, exc)
+                failed.append((o.run_id, exc))
+        if failed:
+            log.warning("Could not finish %d open run(s) at exit (%s: %s); they will read as crashed.",
+                        len(failed), failed[0][0], failed[0][1])
 
 
 OPEN_RUNS = OpenRuns()
