@@ -25,7 +25,7 @@ from typing import Any
 
 from artiflow.lineage import LineageResult, downstream, upstream
 
-from . import collab, names, runfiles
+from . import collab, names, runfiles, userdata
 from .artifact import Artifact, add_path
 from .errors import ArtifactFinalizedError, ArtiflowError, DistributedIdError, TypeMismatchError
 from .liveness import OPEN_RUNS
@@ -303,6 +303,7 @@ class Run:
         if not artifact.is_draft() and not _same_store(artifact.store, self._store):
             raise ArtiflowError(f"{artifact.qualified_name} belongs to another store; use new_draft() to copy it.")
         pending = names.aliases(a for a in artifact.aliases if a != "latest") if artifact.is_draft() else []
+        userdata.metadata(artifact.metadata)  # edited in place since it was set: check before uploading
         manifest = artifact.final_manifest(self._store, progress)
         result = self._store.commit(
             project=self.project, name=artifact.collection_name, type_=artifact.type, manifest=manifest,

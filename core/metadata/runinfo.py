@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import os
 import socket
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -26,6 +27,7 @@ from . import schema as s
 from .records import RunRecord
 
 DEFAULT_HEARTBEAT_TIMEOUT = 300.0
+T = TypeVar("T")
 
 
 def this_host() -> str:
@@ -125,3 +127,46 @@ def last_step(conn: Connection, run_id: str) -> int | None:
     t = s.run_history
     value = conn.execute(sa.select(sa.func.max(t.c.step)).where(t.c.run_id == run_id)).scalar()
     return int(value) if value is not None else None
+
+
+class RunFields:
+    """The run-detail methods of ``MetadataStore`` (mixed in; they use its transactions)."""
+
+    heartbeat_timeout: float
+
+    def _write(self, fn: Callable[[Connection], T]) -> T:  # provided by MetadataStore
+        raise NotImplementedError
+
+    def _read(self) -> AbstractContextManager[Connection]:  # provided by MetadataStore
+        raise NotImplementedError
+
+    def _run(self, conn: Connection, run_id: str) -> RunRecord:  # provided by MetadataStore
+        raise NotImplementedError
+
+    def now(self) -> datetime:  # provided by MetadataStore
+        raise NotImplementedError
+
+    def update_run(self, run_id: str, **values: Any) -> RunRecord:
+        """Set W&B fields of a run (``entity``, ``tags``, ``notes``, ``config``, ``summary``)."""
+
+        def tx(conn: Connection) -> RunRecord:
+            update_run(conn, run_id, values)
+            return self._run(conn, run_id)
+
+        return self._write(tx)
+
+    def heartbeat(self, run_ids: Sequence[str]) -> None:
+        now = self.now()
+        self._write(lambda conn: heartbeat(conn, run_ids, now))
+
+    def log_history(self, run_id: str, step: int, data: dict[str, Any]) -> None:
+        now = self.now()
+        self._write(lambda conn: append_history(conn, run_id, step, data, now))
+
+    def history(self, run_id: str) -> list[dict[str, Any]]:
+        with self._read() as conn:
+            return history(conn, run_id)
+
+    def last_step(self, run_id: str) -> int | None:
+        with self._read() as conn:
+            return last_step(conn, run_id)

@@ -144,7 +144,7 @@ def diff(old: Manifest, new: Manifest, old_meta: dict[str, Any], new_meta: dict[
     >>> [e.path for e in d.added], [e.path for e in d.removed], [n.path for _, n in d.changed], d.metadata
     (['z'], ['x'], ['y'], [('n', 1, 2)])
     """
-    o, n = old.entries, new.entries
+    o, n = old.contents, new.contents
     added = [n[p] for p in sorted(n.keys() - o.keys())]
     removed = [o[p] for p in sorted(o.keys() - n.keys())]
     both = sorted(o.keys() & n.keys())
