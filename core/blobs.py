@@ -267,14 +267,16 @@ class FsspecBlobStore:
         if not self._atomic:
             return self._put_via_temp(src, expected, on_chunk)
         before = os.stat(src)
+        # Progress: the hashing read and the upload each count for half of the file's bytes.
+        half = (lambda n: on_chunk(n // 2)) if on_chunk is not None else None
         with open(src, "rb") as fin:
-            digest, size = copy_and_hash(fin)
+            digest, size = copy_and_hash(fin, on_chunk=half)
         if expected is not None and digest != expected:
             raise DigestMismatchError(f"{src} hashed to {digest}, expected {expected}.")
         if self.has(digest):  # blob-level dedup: another version (or machine) stored it already
             return digest, size
         key = self._key(digest)
-        self.fs.put_file(src, key, **_callback(on_chunk))
+        self.fs.put_file(src, key, **_callback(half))
         after = os.stat(src)
         if (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns):
             self.fs.rm(key)  # what was uploaded may not be what was hashed
@@ -371,14 +373,18 @@ def _callback(on_chunk: Callable[[int], None] | None) -> dict[str, Any]:
     """fsspec's ``callback=`` argument that forwards each transferred chunk to ``on_chunk``."""
     if on_chunk is None:
         return {}
+    forward: Callable[[int], None] = on_chunk  # the nested class does not see the narrowing
     from fsspec.callbacks import Callback
 
     class _Chunks(Callback):  # type: ignore[misc]
+        def __init__(self) -> None:
+            super().__init__()
+            self.seen = 0  # set here: Callback answers any unknown attribute with a no-op method
+
         def call(self, *args: Any, **kwargs: Any) -> None:
-            seen = getattr(self, "_seen", 0)
-            if self.value > seen:
-                on_chunk(self.value - seen)
-                self._seen = self.value
+            if isinstance(self.value, int) and self.value > self.seen:
+                forward(self.value - self.seen)
+                self.seen = self.value
 
     return {"callback": _Chunks()}
 

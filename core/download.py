@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from . import names
 from .digests import md5_file
-from .errors import DigestMismatchError
+from .errors import DigestMismatchError, InvalidNameError
 from .manifest import Manifest, ManifestEntry
 
 if TYPE_CHECKING:
@@ -20,8 +20,20 @@ if TYPE_CHECKING:
 
 
 def default_root(store: Store, dirname: str) -> str:
-    """``<artifact_dir>/<dirname>``: ``./artifacts/cats:v3`` unless the settings say otherwise."""
-    return os.path.abspath(store.settings.artifact_dir / dirname)
+    """``<artifact_dir>/<dirname>``: ``./artifacts/cats:v3`` unless the settings say otherwise.
+
+    ``dirname`` comes from the database, so it is checked again here: a collection name edited to
+    ``../..`` is refused rather than letting a download or checkout write or delete outside.
+    """
+    collection, _, version = dirname.partition(":")
+    names.artifact_name(collection)
+    if version and names.version_index(version) is None:
+        raise InvalidNameError(f"Invalid version {version!r} in download directory name {dirname!r}.")
+    base = os.path.abspath(store.settings.artifact_dir)
+    root = os.path.abspath(os.path.join(base, dirname))
+    if os.path.dirname(root) != base:
+        raise InvalidNameError(f"Download directory {dirname!r} would leave the artifact directory {base}.")
+    return root
 
 
 def entries(
@@ -44,8 +56,10 @@ def entries(
 def checkout(store: Store, manifest: Manifest, root: str) -> None:
     """Make ``root`` hold exactly ``manifest``'s files: delete any other file, then download."""
     keep = set(manifest.contents)
+    for path in keep:  # every path is re-checked before anything under root is deleted
+        names.contained(root, path)
     if os.path.isdir(root):
-        for dirpath, _dirs, filenames in os.walk(root):
+        for dirpath, _dirs, filenames in os.walk(root):  # os.walk does not follow directory links
             for fn in filenames:
                 full = os.path.join(dirpath, fn)
                 if os.path.relpath(full, root).replace(os.sep, "/") not in keep:

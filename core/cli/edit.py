@@ -6,6 +6,7 @@ them as it applies any edit.
 
 from __future__ import annotations
 
+import sys
 from typing import Annotated
 
 import typer
@@ -13,10 +14,9 @@ from rich.markup import escape
 
 from artiflow import Api, Artifact, ArtifactNotFoundError, ArtiflowError
 
-from .context import cli_state, report_errors, resolve
+from .context import RefArg, cli_state, report_errors, resolve
 from .render import count, human_size
 
-Ref = Annotated[str, typer.Argument(help="[project/]name[:vN|:alias|:digest]", show_default=False)]
 Name = Annotated[str, typer.Argument(help="The alias or tag.", show_default=False)]
 
 alias_app = typer.Typer(help="Add or remove an alias of a version (an alias names one version at a time).",
@@ -34,7 +34,7 @@ def _holder(api: Api, art: Artifact, alias: str) -> Artifact | None:
 
 @alias_app.command("add")
 @report_errors
-def alias_add(ctx: typer.Context, ref: Ref, name: Name) -> None:
+def alias_add(ctx: typer.Context, ref: RefArg, name: Name) -> None:
     """Point alias NAME at the version REF names; an alias held by another version moves here."""
     state = cli_state(ctx)
     with state.store() as store:
@@ -52,7 +52,7 @@ def alias_add(ctx: typer.Context, ref: Ref, name: Name) -> None:
 
 @alias_app.command("rm")
 @report_errors
-def alias_rm(ctx: typer.Context, ref: Ref, name: Name) -> None:
+def alias_rm(ctx: typer.Context, ref: RefArg, name: Name) -> None:
     """Remove alias NAME from the version REF names."""
     state = cli_state(ctx)
     with state.store() as store:
@@ -72,7 +72,7 @@ def alias_rm(ctx: typer.Context, ref: Ref, name: Name) -> None:
 
 @tag_app.command("add")
 @report_errors
-def tag_add(ctx: typer.Context, ref: Ref, name: Name) -> None:
+def tag_add(ctx: typer.Context, ref: RefArg, name: Name) -> None:
     """Tag the version REF names with NAME."""
     state = cli_state(ctx)
     with state.store() as store:
@@ -87,7 +87,7 @@ def tag_add(ctx: typer.Context, ref: Ref, name: Name) -> None:
 
 @tag_app.command("rm")
 @report_errors
-def tag_rm(ctx: typer.Context, ref: Ref, name: Name) -> None:
+def tag_rm(ctx: typer.Context, ref: RefArg, name: Name) -> None:
     """Remove tag NAME from the version REF names."""
     state = cli_state(ctx)
     with state.store() as store:
@@ -100,10 +100,19 @@ def tag_rm(ctx: typer.Context, ref: Ref, name: Name) -> None:
         state.out.print(f"Removed tag {escape(name)!r} from {escape(art.qualified_name)}.")
 
 
+def _confirm(question: str) -> bool:
+    """Ask on stderr; only y or yes (any case) agrees, and no answer at all (end of input) declines."""
+    typer.echo(question, nl=False, err=True)
+    answer = sys.stdin.readline()
+    if not sys.stdin.isatty():  # nobody typed Enter on a terminal, so end the question's line here
+        typer.echo(err=True)
+    return answer.strip().lower() in ("y", "yes")
+
+
 @report_errors
 def delete(
     ctx: typer.Context,
-    ref: Ref,
+    ref: RefArg,
     delete_aliases: Annotated[
         bool, typer.Option("--delete-aliases", help="Also remove the version's aliases (refused otherwise).")
     ] = False,
@@ -128,10 +137,8 @@ def delete(
             what = f"{art.qualified_name} ({count(art.file_count, 'file')}, {human_size(art.size)})"
             if art.aliases:
                 what += f" with aliases {', '.join(sorted(art.aliases))}"
-            try:
-                typer.confirm(f"Delete {what}?", abort=True, err=True)
-            except typer.Abort:
-                raise ArtiflowError(f"Nothing deleted; to delete {art.qualified_name}, answer y or pass --yes.") from None
+            if not _confirm(f"Delete {what}? [y/N]: "):
+                raise ArtiflowError(f"Nothing deleted; to delete {art.qualified_name}, answer y or pass --yes.")
         art.delete(delete_aliases=delete_aliases)
         state.out.print(
             f"Deleted {escape(art.qualified_name)}; `artiflow gc` frees the space of files no other version uses."
