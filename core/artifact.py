@@ -251,7 +251,7 @@ class Artifact(VersionView):
         self, entries: Sequence[ManifestEntry], root: str | os.PathLike[str] | None = None
     ) -> list[str]:
         """Write some of this version's entries under ``root`` (internal: ``ArtifactEntry.download``)."""
-        return download.entries(self._logged_store("download"), entries, self._root(root))
+        return download.entries(self._logged_store("download"), entries, self._root(root), label=self.qualified_name)
 
     def download(
         self,
@@ -275,7 +275,7 @@ class Artifact(VersionView):
         selected = [e for e in self.manifest if path_prefix is None or e.path.startswith(path_prefix)]
         download.entries(
             store, selected, dest, allow_missing_references=allow_missing_references, hardlink=hardlink,
-            progress=progress,
+            progress=progress, label=self.qualified_name,
         )
         return dest
 
@@ -283,7 +283,7 @@ class Artifact(VersionView):
         """Make ``root`` hold exactly this version: delete other files, then download."""
         store = self._logged_store("checkout")  # before deleting anything
         dest = self._root(root, versioned=False)
-        download.checkout(store, self.manifest, dest)
+        download.checkout(store, self.manifest, dest, label=self.qualified_name)
         return dest
 
     def verify(self, root: str | os.PathLike[str] | None = None) -> None:
@@ -300,7 +300,7 @@ class Artifact(VersionView):
         entries = list(self.manifest)
         if len(entries) != 1:
             raise ValueError(f"Artifact {self.name} has {len(entries)} files; file() needs exactly one.")
-        return download.entries(store, entries, self._root(root))[0]
+        return download.entries(store, entries, self._root(root), label=self.qualified_name)[0]
 
     # -- persistence ---------------------------------------------------------------------------
 
