@@ -10,7 +10,9 @@
 - **Writes** (``handle_output``): the value becomes a version of the artifact named after the full
   asset key (see :mod:`.naming`), logged by the step's own Run (see :mod:`.steps`). Identical
   content creates no new version, so retries and re-materializations are idempotent. The version's
-  ref, digest, size and file count go back to Dagster as output metadata (``artiflow/*``).
+  ref, digest, size and file count go back to Dagster as output metadata (``artiflow/*``), and the
+  digest becomes the materialization's ``DataVersion``: re-materializing identical content leaves
+  downstream assets fresh in Dagster's staleness view.
 - **Reads** (``load_input``): the version is resolved as :mod:`.resolve` describes and recorded as
   used by the consuming step's Run.
 - **Partitions**: one artifact per partition key (``<asset>..<partition>``). A single-run backfill
@@ -28,6 +30,7 @@ use; dynamic op outputs need ``artiflow/name`` and share one collection.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Mapping
 from typing import Any
@@ -113,6 +116,8 @@ class ArtiflowIOManager(dg.ConfigurableIOManager):
             logged[partition] = runs.logged[(run.id, _name(key, partition, opts))] = art
         if step is None:
             run.finish()
+        if key is not None and logged:
+            _set_data_version(context, key, logged)
         context.add_output_metadata(_output_metadata(logged, run))
 
     def _log(
@@ -208,6 +213,30 @@ class ArtiflowIOManager(dg.ConfigurableIOManager):
         if len(partitions) == 1:
             return values.get(partitions[0])
         return values
+
+
+def data_version_of(logged: Mapping[str | None, Artifact]) -> dg.DataVersion:
+    """The digest of the version logged (of every partition's, combined, for a partition range)."""
+    digests = sorted({a.digest for a in logged.values()})
+    if len(digests) == 1:
+        return dg.DataVersion(digests[0])
+    return dg.DataVersion(hashlib.sha256("\n".join(f"{p}={a.digest}" for p, a in sorted(
+        logged.items(), key=lambda kv: str(kv[0]))).encode()).hexdigest())
+
+
+def _set_data_version(context: dg.OutputContext, key: dg.AssetKey, logged: Mapping[str | None, Artifact]) -> None:
+    """Make Dagster's data version of this materialization the artifact digest.
+
+    Dagster computes a materialization's data version after ``handle_output`` from what the step
+    context holds for the asset (an ``Output(data_version=...)`` the asset returned still wins);
+    without this it would be a new random value every run, and every downstream asset stale.
+    """
+    try:
+        step_context = context.step_context
+    except dg.DagsterInvariantViolationError:  # a context built by hand (dg.build_output_context)
+        return
+    if not step_context.has_data_version(key):
+        step_context.set_data_version(key, data_version_of(logged))
 
 
 def _asset_spec(context: dg.OutputContext) -> dg.AssetSpec | None:

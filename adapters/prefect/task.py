@@ -35,6 +35,7 @@ from prefect.cache_policies import NO_CACHE
 from artiflow import Artifact, Settings, Store
 
 from . import ui
+from .caching import artifact_aware, register_cache_transform
 from .binding import (
     Output,
     OutputSpec,
@@ -106,8 +107,11 @@ class ArtifactTask(Task[P, R]):
       ``index`` (default ``"part-{index:05d}/"``); ``""`` keeps the paths as returned, and two
       parts that give one path different content then fail the finishing task.
 
-    A Prefect cache hit (state ``Cached``) does not call the function, so it opens no Run; its
-    result is still the ``ArtifactRef`` of the exact version the cached run logged.
+    Cache keys see artifact inputs as the version they resolve to when the run starts (see
+    :mod:`.caching`): Prefect's default policy and ``INPUTS`` in ``cache_policy=`` become
+    :data:`~.caching.ARTIFACT_INPUTS`, so a moved alias misses and identical content hits. A
+    cache hit (state ``Cached``) does not call the function, so it opens no Run; its result is
+    still the ``ArtifactRef`` of the exact version the cached run logged.
     """
 
     def __init__(
@@ -127,6 +131,8 @@ class ArtifactTask(Task[P, R]):
         if inspect.isgeneratorfunction(fn) or inspect.isasyncgenfunction(fn):
             raise TypeError("@artifact_task does not support generator functions; return the artifact instead.")
         super().__init__(fn=fn, **task_kwargs)
+        # Prefect's default policy and an explicit INPUTS hash artifact inputs by what they resolve to.
+        self.cache_policy = artifact_aware(self.cache_policy)
         user_fn = self.fn
         outs, several = normalize_outputs(outputs)
         handle = store if isinstance(store, StoreHandle) else StoreHandle(store, settings)
@@ -396,17 +402,4 @@ def finish_map(spec: TaskSpec, parts: list[Any]) -> ArtifactRef | dict[str, Arti
     return next(iter(refs.values())) if len(refs) == 1 else refs
 
 
-def _cache_key_of(artifact: Artifact) -> tuple[str, ...]:
-    """How Prefect's ``INPUTS`` cache policy sees an Artifact argument: by content, not pickle."""
-    if artifact.is_draft():
-        return ("artiflow-draft", artifact.name, artifact.manifest.digest())
-    return ("artiflow", artifact.qualified_name, artifact.digest)
-
-
-def _register_cache_transform() -> None:
-    from prefect.cache_policies import STABLE_TRANSFORMS
-
-    STABLE_TRANSFORMS.setdefault(Artifact, _cache_key_of)
-
-
-_register_cache_transform()
+register_cache_transform()

@@ -23,6 +23,40 @@ from ..names import ArtifactPath, is_version
 P = ParamSpec("P")
 R = TypeVar("R")
 
+def complete_ref(ctx: typer.Context, incomplete: str) -> list[str]:
+    """Shell completion of a ref: artifact names of the default project, then ``name:`` aliases and versions.
+
+    Completion must never fail or create a store: any problem completes nothing.
+    """
+    try:
+        home = ctx.find_root().params.get("home")
+        settings = Settings() if home is None else Settings(home=home)
+        if settings.database_url is None and not (settings.home.expanduser() / "artiflow.db").exists():
+            return []
+        store = Store.open(settings)
+        try:
+            meta = store.metadata
+            coll, sep, _ = incomplete.partition(":")
+            project, _, name = coll.rpartition("/")
+            project = project or settings.project
+            prefix = f"{project}/" if "/" in coll else ""
+            if not sep:
+                return [prefix + c.name for c in meta.list_collections(project) if c.name.startswith(name)]
+            versions = meta.list_versions(project, name)
+            labels = [v.version for v in versions] + sorted({a for v in versions for a in v.aliases})
+            return [f"{coll}:{label}" for label in labels if f"{coll}:{label}".startswith(incomplete)]
+        finally:
+            store.close()
+    except Exception:  # noqa: BLE001 - a broken store must not break the user's shell
+        return []
+
+
+RefArg = Annotated[
+    str,
+    typer.Argument(help="[project/]name[:vN|:alias|:digest]", show_default=False, autocompletion=complete_ref),
+]
+"""The REF argument of every command that takes one version."""
+
 JsonOption = Annotated[
     bool, typer.Option("--json", help="Print JSON (keys documented in the README) instead of text.")
 ]

@@ -11,7 +11,7 @@ from rich.markup import escape
 
 from artiflow import Api, Artifact, ManifestEntry
 
-from .context import JsonOption, cli_state, report_errors, resolve
+from .context import JsonOption, cli_state, complete_ref, report_errors, resolve
 from .render import Listing, count, emit_json, human_size
 
 _MISSING = object()
@@ -84,10 +84,13 @@ def _size(n: int | None) -> str:
 @report_errors
 def diff(
     ctx: typer.Context,
-    ref_a: Annotated[str, typer.Argument(help="The old version: [project/]name[:vN|:alias|:digest]", show_default=False)],
+    ref_a: Annotated[
+        str, typer.Argument(help="The old version: [project/]name[:vN|:alias|:digest]", show_default=False,
+                            autocompletion=complete_ref)
+    ],
     ref_b: Annotated[
         str, typer.Argument(help="The new version; a bare :vN or :alias means the same artifact as REF_A.",
-                            show_default=False)
+                            show_default=False, autocompletion=complete_ref)
     ],
     exit_code: Annotated[
         bool, typer.Option("--exit-code", help="Exit with 1 if the versions differ (as git diff --exit-code).")

@@ -7,8 +7,8 @@ from typing import Annotated
 import typer
 
 from ..gc import DEFAULT_GRACE_SECONDS, collect_garbage
-from .context import cli_state, report_errors
-from .render import human_size
+from .context import JsonOption, cli_state, report_errors
+from .render import emit_json, human_size
 
 
 @report_errors
@@ -19,6 +19,7 @@ def gc(
         float,
         typer.Option("--grace", help="Keep unreferenced blobs younger than this many seconds (commits in flight)."),
     ] = DEFAULT_GRACE_SECONDS,
+    as_json: JsonOption = False,
 ) -> None:
     """Find blobs that no committed version (or open collaborative version) references, and remove them.
 
@@ -28,6 +29,10 @@ def gc(
     state = cli_state(ctx)
     with state.store() as store:
         report = collect_garbage(store, dry_run=dry_run, grace_seconds=grace)
+    if as_json:
+        emit_json({"dry_run": dry_run, "live": report.live, "orphans": report.orphans,
+                   "orphan_bytes": report.orphan_bytes, "temp": report.temp, "young": report.young})
+        return
     verb = "would remove" if dry_run else "removed"
     for key in report.orphans:
         state.out.print(f"orphan  {key}")

@@ -78,6 +78,7 @@ def lineage(
         ),
     ] = None,
     format_: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.text,
+    as_json: Annotated[bool, typer.Option("--json", help="The same as --format json.")] = False,
 ) -> None:
     """Show the lineage of an artifact version or a run, as a tree or as JSON, DOT, Mermaid or GraphML.
 
@@ -89,6 +90,8 @@ def lineage(
         address = _address(store, ref)
         query = upstream if up else downstream
         result = query(store.lineage(), address, depth)
+        if as_json:
+            format_ = Format.json
         if format_ is not Format.text:
             typer.echo(_EXPORTS[format_](result))
             return

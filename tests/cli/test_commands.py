@@ -297,6 +297,22 @@ def test_shell_completion_installs_and_completes(tmp_path: Path) -> None:
     assert sub.invoke(app, [], prog_name="artiflow").output.split() == ["add", "rm"]
 
 
+def test_refs_complete_from_the_store(two_versions: Path) -> None:
+    def complete(line: str) -> list[str]:
+        words = line.split(" ")
+        env = {"_ARTIFLOW_COMPLETE": "complete_bash", "COMP_WORDS": line, "COMP_CWORD": str(len(words) - 1)}
+        return CliRunner(env=env).invoke(app, [], prog_name="artiflow").output.split()
+
+    ok(cli("put", two_versions / "c.txt", "--name", "cells"))
+    assert complete("artiflow show ca") == ["cats"]
+    assert complete("artiflow get c") == ["cats", "cells"]
+    assert complete("artiflow diff cats:v0 uncategorized/ce") == ["uncategorized/cells"]
+    assert complete("artiflow alias add cats:") == ["cats:v0", "cats:v1", "cats:latest", "cats:prod", "cats:staging"]
+    assert complete("artiflow verify cats:s") == ["cats:staging"]
+    assert complete("artiflow --home /nowhere show ca") == []  # no store: nothing, and none created
+    assert not Path("/nowhere").exists()
+
+
 def test_help_lists_every_command() -> None:
     out = ok(cli("--help"))
     for command in ("put", "get", "ls", "show", "diff", "verify", "alias", "tag", "delete", "projects", "runs",

@@ -160,3 +160,11 @@ def test_cache_info(story: artiflow.Run) -> None:
     assert set(info["downloads"]["versions"][0]) == {"path", "name", "files", "bytes", "last_used"}
     assert set(info["digest_cache"]) == {"path", "bytes", "entries"} and info["digest_cache"]["entries"] > 0
     assert set(info["temp"]) == {"dirs", "bytes"}
+
+
+def test_gc_and_lineage(story: artiflow.Run) -> None:
+    gc = as_json("gc", "--dry-run")
+    assert set(gc) == {"dry_run", "live", "orphans", "orphan_bytes", "temp", "young"}
+    assert gc["dry_run"] is True and gc["live"] > 0 and gc["orphans"] == []
+    graph = as_json("lineage", "cats:v0", "--downstream")
+    assert graph == as_json("lineage", "cats:v0", "--downstream", "--format", "json")  # --json is that format

@@ -72,13 +72,13 @@ def test_store_from_before_lineage_keys_is_numbered_and_walks_the_same(tmp_path:
         model.add_dir(make_tree({"w.bin": "w\n"}))
         run.log_artifact(model)
     store.close()
-    # Back to revision 0003: no integer node keys, nor their indexes.
+    # Back to revision 0004: no integer node keys, nor their indexes.
     db = sqlite3.connect(tmp_path / "h" / "artiflow.db")
     db.executescript(
         "DROP INDEX ix_edges_version_flow; DROP INDEX ix_edges_run_flow; DROP INDEX ix_versions_lineage;"
         "DROP INDEX ix_runs_lineage; ALTER TABLE edges DROP COLUMN version_key; ALTER TABLE edges DROP COLUMN run_key;"
         "ALTER TABLE versions DROP COLUMN key; ALTER TABLE runs DROP COLUMN key;"
-        "UPDATE alembic_version SET version_num = '0003';"
+        "UPDATE alembic_version SET version_num = '0004';"
     )
     db.commit()
     db.close()

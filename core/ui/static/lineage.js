@@ -153,6 +153,7 @@ class LineageView {
       : `${c.nodes} nodes, ${c.edges} edges` + (c.clusters ? `, ${c.clusters} clusters` : "") + (c.merged ? `, ${c.merged} repeated runs merged` : "");
     this.public.timings.push({ fetch: fetched - t0, total: performance.now() - t0 });
     this.public.loads += 1;
+    this.public.readyAt ??= performance.now(); // ms since navigation started: the time to the first view
     this.public.ready = true;
     this.root.dispatchEvent(new CustomEvent("lineage:ready", { detail: data }));
   }

@@ -6,8 +6,8 @@ order, the versions and runs one walk reaches (made at about the same time) sit 
 the covering indexes answer without reading the tables. Existing rows are numbered in the order
 they were written (SQLite's rowid; PostgreSQL's creation times).
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0005
+Revises: 0004
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004"
-down_revision = "0003"
+revision = "0005"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
