@@ -13,6 +13,7 @@ from typing import Annotated, ParamSpec, TypeVar
 import sqlalchemy as sa
 import typer
 from pydantic import ValidationError
+from pydantic_settings import SettingsError
 from rich.console import Console
 from rich.markup import escape
 
@@ -122,7 +123,7 @@ def report_errors(fn: Callable[P, R]) -> Callable[P, R]:
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return fn(*args, **kwargs)
-        except (ArtiflowError, OSError, sa.exc.SQLAlchemyError, ValidationError) as exc:
+        except (ArtiflowError, OSError, sa.exc.SQLAlchemyError, ValidationError, SettingsError) as exc:
             ctx = next((a for a in (*args, *kwargs.values()) if hasattr(a, "find_root")), None)
             obj = ctx.find_root().obj if ctx is not None else None
             if isinstance(obj, CliState) and obj.debug:
@@ -142,6 +143,10 @@ def error_line(exc: BaseException, home: Path | None = None) -> str:
             for e in exc.errors()
         )
         return f"Invalid setting {problems}; fix or unset it."
+    if isinstance(exc, SettingsError):
+        field = re.search(r'field "(\w+)"', str(exc))
+        name = f"ARTIFLOW_{field.group(1).upper()}" if field else "an ARTIFLOW_* variable"
+        return f"Invalid setting {name}: it could not be parsed (JSON is expected for dicts); fix or unset it."
     if isinstance(exc, sa.exc.SQLAlchemyError):
         orig = getattr(exc, "orig", None)
         reason = (str(orig) if orig is not None else str(exc)).strip().splitlines()[0].rstrip(".")

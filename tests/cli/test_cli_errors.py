@@ -61,7 +61,7 @@ def test_a_corrupt_database_file_is_one_line_and_debug_shows_the_traceback(logge
 
 
 def test_a_missing_blob_names_the_version_and_the_entry(logged: Path, tmp_path: Path) -> None:
-    blob = logged / "objects" / "md5" / "df" / "2baf4982f9ccdd99de4a5a8b016e45"  # "hello\n"
+    blob = logged / "objects" / "md5" / "b1" / "946ac92492d2347c6235b4d2611184"  # md5 of "hello\n"
     blob.unlink()
     one_line(cli("get", "cats:v0", "--root", tmp_path / "out"), "cats:v0", "'a.txt'", "missing")
 
