@@ -65,8 +65,8 @@ def projects(md: MetadataStore) -> list[ProjectRow]:
     """Every project with its number of collections and runs."""
     c, r = s.collections, s.runs
     with md.engine.connect() as conn:
-        colls = dict(conn.execute(sa.select(c.c.project, sa.func.count()).group_by(c.c.project)).all())
-        runs = dict(conn.execute(sa.select(r.c.project, sa.func.count()).group_by(r.c.project)).all())
+        colls: dict[str, int] = dict(conn.execute(sa.select(c.c.project, sa.func.count()).group_by(c.c.project)).all())
+        runs: dict[str, int] = dict(conn.execute(sa.select(r.c.project, sa.func.count()).group_by(r.c.project)).all())
     return [ProjectRow(p, int(colls.get(p, 0)), int(runs.get(p, 0))) for p in sorted(set(colls) | set(runs))]
 
 
