@@ -262,7 +262,7 @@ class Artifact(VersionView):
         self, entries: Sequence[ManifestEntry], root: str | os.PathLike[str] | None = None
     ) -> list[str]:
         """Write some of this version's entries under ``root`` (internal: ``ArtifactEntry.download``)."""
-        return download.entries(self._logged_store("download"), entries, self._root(root))
+        return download.entries(self._logged_store("download"), entries, self._root(root), label=self.qualified_name)
 
     def download(
         self,
@@ -289,7 +289,7 @@ class Artifact(VersionView):
         selected = [e for e in self.manifest if path_prefix is None or e.path.startswith(path_prefix)]
         download.entries(
             store, selected, dest, allow_missing_references=allow_missing_references, hardlink=hardlink,
-            progress=progress,
+            progress=progress, label=self.qualified_name,
         )
         return dest
 
@@ -297,7 +297,7 @@ class Artifact(VersionView):
         """Make ``root`` hold exactly this version: delete other files, then download."""
         store = self._logged_store("checkout")  # before deleting anything
         dest = self._root(root, versioned=False)
-        download.checkout(store, self.manifest, dest)
+        download.checkout(store, self.manifest, dest, label=self.qualified_name)
         return dest
 
     def verify(self, root: str | os.PathLike[str] | None = None) -> None:
@@ -314,7 +314,7 @@ class Artifact(VersionView):
         entries = list(self.manifest)
         if len(entries) != 1:
             raise ValueError(f"Artifact {self.name} has {len(entries)} files; file() needs exactly one.")
-        return download.entries(store, entries, self._root(root))[0]
+        return download.entries(store, entries, self._root(root), label=self.qualified_name)[0]
 
     # -- persistence ---------------------------------------------------------------------------
 

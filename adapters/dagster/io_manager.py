@@ -46,6 +46,7 @@ from .naming import artifact_name
 from .options import InputOptions, OutputOptions
 from .resolve import Resolver, producer_run_id
 from .resource import ArtiflowResource
+from .say import logged_line
 from .steps import RANGE_END_TAG, RANGE_START_TAG, StepInfo, StepRuns, step_info
 from .values import from_artifact, to_artifact
 
@@ -118,6 +119,7 @@ class ArtiflowIOManager(dg.ConfigurableIOManager):
         for partition, value in values.items():
             art = self._log(run, step, context, opts, key, partition, value, covers_range)
             logged[partition] = runs.logged[(run.id, _name(key, partition, opts))] = art
+            context.log.info(logged_line(art.qualified_name, created=art.created is not False, size=art.size))
         if step is None:
             run.finish()
         if key is not None and logged:
@@ -213,6 +215,7 @@ class ArtiflowIOManager(dg.ConfigurableIOManager):
                     ) from exc
             if run is not None:
                 run.use_artifact(art, use_as=context.name)
+                context.log.info(f"artiflow: used {art.qualified_name}")
                 if key is not None:
                     runs.loaded.setdefault(run.id, set()).add(key.to_user_string())
             values[partition] = from_artifact(art, allow_pickle=allow_pickle, root=self.download_dir)
