@@ -225,7 +225,7 @@ class Artifact(VersionView):
         if self._record is None:
             return self._contents.local_copy(entry, self._name)
         assert self._store is not None
-        return download.local_copy(self._store, entry, self._contents.scratch())
+        return download.local_copy(self._store, entry, self._contents.scratch(), self.qualified_name)
 
     # -- downloading (see download.py) ---------------------------------------------------------
 
@@ -239,7 +239,9 @@ class Artifact(VersionView):
         self, entries: Sequence[ManifestEntry], root: str | os.PathLike[str] | None = None
     ) -> list[str]:
         """Write some of this version's entries under ``root`` (internal: ``ArtifactEntry.download``)."""
-        return download.entries(self._logged_store("download"), entries, self._root(root))
+        return download.entries(
+            self._logged_store("download"), entries, self._root(root), label=self.qualified_name
+        )
 
     def download(
         self,
@@ -251,27 +253,33 @@ class Artifact(VersionView):
         *,
         hardlink: bool = False,
         progress: Progress | None = None,
+        verify: bool = True,
     ) -> str:
         """Write the artifact's files under ``root`` (default ``./artifacts/<name>:vN``); return it.
 
         Files are reflinked where the filesystem supports it, else copied. ``hardlink=True``
         links to the store instead: fast, but an in-place edit of a downloaded file would then
         corrupt the store, so it is opt-in.
+
+        Every file is hashed as it is copied and appears under its name only if it matches its
+        digest; a damaged blob raises :class:`DigestMismatchError` (naming version, file and
+        blob) and is quarantined, so logging the genuine file again repairs the store.
+        ``verify=False`` skips the hashing (a kernel copy, nothing checked).
         """
         store = self._logged_store("download")
         dest = self._root(root)
         selected = [e for e in self.manifest if path_prefix is None or e.path.startswith(path_prefix)]
         download.entries(
             store, selected, dest, allow_missing_references=allow_missing_references, hardlink=hardlink,
-            progress=progress,
+            progress=progress, label=self.qualified_name, verify=verify,
         )
         return dest
 
-    def checkout(self, root: str | os.PathLike[str] | None = None) -> str:
-        """Make ``root`` hold exactly this version: delete other files, then download."""
+    def checkout(self, root: str | os.PathLike[str] | None = None, *, verify: bool = True) -> str:
+        """Make ``root`` hold exactly this version: delete other files, then download (verified)."""
         store = self._logged_store("checkout")  # before deleting anything
         dest = self._root(root, versioned=False)
-        download.checkout(store, self.manifest, dest)
+        download.checkout(store, self.manifest, dest, label=self.qualified_name, verify=verify)
         return dest
 
     def verify(self, root: str | os.PathLike[str] | None = None) -> None:
@@ -288,7 +296,7 @@ class Artifact(VersionView):
         entries = list(self.manifest)
         if len(entries) != 1:
             raise ValueError(f"Artifact {self.name} has {len(entries)} files; file() needs exactly one.")
-        return download.entries(store, entries, self._root(root))[0]
+        return download.entries(store, entries, self._root(root), label=self.qualified_name)[0]
 
     # -- persistence ---------------------------------------------------------------------------
 

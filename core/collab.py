@@ -64,7 +64,8 @@ def merge(store: Store, session: Session) -> Manifest:
     merged: dict[str, ManifestEntry] = {}
     owner: dict[str, str] = {}
     for part in session.parts:
-        manifest = Manifest.from_json(store.blobs.read_bytes(part.manifest_digest))
+        label = f"a part of {session.project}/{session.name} ({session.distributed_id!r}) from run {part.run_id!r}"
+        manifest = store.read_manifest(part.manifest_digest, label)
         for path, entry in manifest.contents.items():
             have = merged.get(path)
             if have is not None and have.digest != entry.digest:
@@ -102,6 +103,7 @@ def finish(
         session = open_session(store.metadata, project, names.artifact_name(name), distributed_id)
         chosen = session if parts is None else _select(session, parts)
         manifest = merge(store, chosen)
+        store.require_blobs(manifest, f"{project}/{name} ({distributed_id!r})")
         new = NewVersion(
             project=project, name=name, type=session.type, digest=manifest.digest(),
             manifest_digest=store.blobs.put_bytes(manifest.to_json()), size=manifest.size,
