@@ -46,11 +46,14 @@ def fsspec_callback(on_chunk: Callable[[int], None] | None) -> dict[str, Any]:
     from fsspec.callbacks import Callback
 
     class _Chunks(Callback):  # type: ignore[misc]
+        def __init__(self) -> None:
+            super().__init__()
+            self.seen = 0  # set here: Callback answers any unknown attribute with a no-op method
+
         def call(self, *args: Any, **kwargs: Any) -> None:
-            seen = getattr(self, "_seen", 0)
-            if self.value > seen:
-                on_chunk(self.value - seen)
-                self._seen = self.value
+            if isinstance(self.value, int) and self.value > self.seen:
+                on_chunk(self.value - self.seen)
+                self.seen = self.value
 
     return {"callback": _Chunks()}
 

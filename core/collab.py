@@ -5,10 +5,10 @@ This is the one internal module the engine adapters may use besides the public `
 namespace (a mapped task's writers upsert parts and a finishing task commits them); it is not part
 of the W&B API and not in ``artiflow.__all__``.
 
-Each writer stores its files and records a *part* (a patch manifest) in the open session of
+Each writer stores its files and records a *part* (a patch manifest) in the open collaborative version of
 ``(collection, distributed_id)``. ``finish`` merges every part, refuses a path that two parts
 give different content (naming it), and commits the merged version in the same transaction that
-closes the session; the next upsert with the same id starts a new version. Every contributing
+closes it; the next upsert with the same id starts a new version. Every contributing
 run is recorded as having logged the version.
 """
 
@@ -22,7 +22,14 @@ from . import names
 from .errors import ArtifactNotFoundError, EntryConflictError
 from .manifest import Manifest, ManifestEntry
 from .metadata import NewVersion, VersionRecord
-from .metadata.sessions import Session, SessionChanged, add_part, commit_session, finished_version_id, open_session
+from .metadata.collab import (
+    CollabChanged,
+    PendingCollab,
+    add_part,
+    commit_collab,
+    finished_version_id,
+    open_collab,
+)
 
 if TYPE_CHECKING:
     from .artifact import Artifact
@@ -60,18 +67,18 @@ def upsert(
     return digest
 
 
-def merge(store: Store, session: Session) -> Manifest:
+def merge(store: Store, pending: PendingCollab) -> Manifest:
     merged: dict[str, ManifestEntry] = {}
     owner: dict[str, str] = {}
-    for part in session.parts:
-        label = f"a part of {session.project}/{session.name} ({session.distributed_id!r}) from run {part.run_id!r}"
+    for part in pending.parts:
+        label = f"a part of {pending.project}/{pending.name} ({pending.distributed_id!r}) from run {part.run_id!r}"
         manifest = store.read_manifest(part.manifest_digest, label)
         for path, entry in manifest.contents.items():
             have = merged.get(path)
             if have is not None and have.digest != entry.digest:
                 raise EntryConflictError(
-                    f"Conflict in collaborative version {session.project}/{session.name} "
-                    f"({session.distributed_id!r}): {path!r} was written with different content by runs "
+                    f"Conflict in collaborative version {pending.project}/{pending.name} "
+                    f"({pending.distributed_id!r}): {path!r} was written with different content by runs "
                     f"{owner[path]!r} and {part.run_id!r}; give each writer its own paths."
                 )
             merged[path] = entry
@@ -92,27 +99,27 @@ def finish(
     tags: list[str],
     parts: Collection[str] | None = None,
 ) -> tuple[VersionRecord, Manifest, bool]:
-    """Merge every part of the open session and commit it as one version.
+    """Merge every part of the open collaborative version and commit it as one version.
 
     ``parts`` (manifest digests, as :func:`upsert` returns them) keeps only those parts: an
     engine passes the parts its writers finally reported, so an attempt that upserted and then
-    failed and was retried does not count twice. A selected part missing from the session
+    failed and was retried does not count twice. A selected part missing from it
     raises, rather than committing a version without it.
     """
     for _ in range(_MERGE_ATTEMPTS):
-        session = open_session(store.metadata, project, names.artifact_name(name), distributed_id)
-        chosen = session if parts is None else _select(session, parts)
+        pending = open_collab(store.metadata, project, names.artifact_name(name), distributed_id)
+        chosen = pending if parts is None else _select(pending, parts)
         manifest = merge(store, chosen)
         store.require_blobs(manifest, f"{project}/{name} ({distributed_id!r})")
         new = NewVersion(
-            project=project, name=name, type=session.type, digest=manifest.digest(),
+            project=project, name=name, type=pending.type, digest=manifest.digest(),
             manifest_digest=store.blobs.put_bytes(manifest.to_json()), size=manifest.size,
             file_count=len(manifest), run_id=run_id, description=description, metadata=dict(metadata),
             aliases=tuple(aliases), tags=tuple(tags), distributed_id=distributed_id,
         )
         try:
-            record, created = commit_session(store.metadata, session, new, contributors=chosen.parts)
-        except SessionChanged:
+            record, created = commit_collab(store.metadata, pending, new, contributors=chosen.parts)
+        except CollabChanged:
             continue  # a late part arrived while merging: merge again, it must not be lost
         store.lineage()
         return record, manifest, created
@@ -122,15 +129,15 @@ def finish(
     )
 
 
-def _select(session: Session, digests: Collection[str]) -> Session:
+def _select(pending: PendingCollab, digests: Collection[str]) -> PendingCollab:
     wanted = set(digests)
-    have = {p.manifest_digest for p in session.parts}
+    have = {p.manifest_digest for p in pending.parts}
     if missing := wanted - have:
         raise ArtifactNotFoundError(
-            f"Collaborative version {session.project}/{session.name} ({session.distributed_id!r}) has no "
+            f"Collaborative version {pending.project}/{pending.name} ({pending.distributed_id!r}) has no "
             f"part with manifest {sorted(missing)[0]}; {len(missing)} selected part(s) were never upserted."
         )
-    return replace(session, parts=tuple(p for p in session.parts if p.manifest_digest in wanted))
+    return replace(pending, parts=tuple(p for p in pending.parts if p.manifest_digest in wanted))
 
 
 def finished_version(store: Store, project: str, name: str, distributed_id: str) -> str | None:

@@ -100,8 +100,10 @@ class FsspecBlobStore:
     def put_file(
         self, src: str, expected: str | None = None, *, on_chunk: Callable[[int], None] | None = None
     ) -> tuple[str, int]:
+        # Progress: the hashing read and the upload each count for half of the file's bytes.
+        half = (lambda n: on_chunk(n // 2)) if on_chunk is not None else None
         with open(src, "rb", buffering=0) as fin:
-            digest, size = copy_and_hash(fin)
+            digest, size = copy_and_hash(fin, on_chunk=half)
         if expected is not None and digest != expected:
             raise DigestMismatchError(f"{src} hashed to {digest}, expected {expected}.")
         if self.freshen(digest, size):  # blob-level dedup: another version (or machine) stored it already
@@ -109,7 +111,7 @@ class FsspecBlobStore:
         tmp = self._parent_made(f"{self.base}/tmp/{uuid.uuid4().hex}")
         try:
             with open(src, "rb", buffering=0) as fin, self.fs.open(tmp, "wb") as fout:
-                sent, _ = copy_and_hash(fin, fout, on_chunk=on_chunk)
+                sent, _ = copy_and_hash(fin, fout, on_chunk=half)
             if sent != digest:
                 raise DigestMismatchError(f"{src} changed while it was being stored; log again.")
             self.fs.mv(tmp, self._parent_made(self._key(digest)))

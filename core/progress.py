@@ -2,20 +2,24 @@
 
 A callback is called as ``progress(done_bytes, total_bytes)``: after every file, and within a
 large file as its bytes go by. If it also has a method ``files(done_files, total_files)``, that
-is called after every file. Calls come from the store's worker threads, one at a time.
+is called just before each of those calls. Calls come from the store's worker threads, one at a
+time.
 
 >>> seen = []
->>> meter = Meter(lambda done, total: seen.append((done, total)), total_bytes=10, total_files=2)
->>> on_chunk = meter.file()
->>> on_chunk(4); meter.finish(on_chunk, 6); meter.finish(meter.file(), 4)
->>> seen
-[(4, 10), (6, 10), (10, 10)]
+>>> meter = Meter(lambda done, total: seen.append((done, total)), total_bytes=16 << 20, total_files=2)
+>>> on_chunk = meter.file(8 << 20)
+>>> on_chunk(4 << 20); meter.finish(on_chunk, 8 << 20); meter.finish(meter.file(8 << 20), 8 << 20)
+>>> [d >> 20 for d, _ in seen]
+[4, 8, 16]
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+
+IN_FILE = 4 << 20
+"""Files at least this large are reported chunk by chunk as they are copied."""
 
 Progress = Callable[[int, int], None]
 """Called as ``progress(done_bytes, total_bytes)`` while files are hashed or copied."""
@@ -51,18 +55,21 @@ class Meter:
         self._files = 0
         self._lock = threading.Lock()
 
-    def file(self, size: int | None = None) -> _FileChunks:
-        """A per-chunk callback for one file of ``size`` bytes (pass it to the copy)."""
-        return _FileChunks(self, size)
+    def file(self, size: int | None) -> _FileChunks | None:
+        """A per-chunk callback for one file of ``size`` bytes, to pass to the copy; ``None`` for a
+        small file, which is reported once, when done."""
+        return _FileChunks(self, size) if size is not None and size >= IN_FILE else None
 
-    def finish(self, chunks: _FileChunks, size: int) -> None:
+    def finish(self, chunks: _FileChunks | None, size: int) -> None:
         """The file is done: count the rest of its ``size`` bytes and one more file."""
-        self._add(max(0, size - chunks.seen), 1)
+        self._add(max(0, size - (chunks.seen if chunks is not None else 0)), 1)
 
     def _add(self, n: int, files: int) -> None:
         with self._lock:
             self._bytes += n
             self._files += files
-            self._progress(self._bytes, self._total_bytes)
             if self._files_cb is not None:
                 self._files_cb(self._files, self._total_files)
+            elif not n:
+                return  # nothing new for a callback that counts bytes only
+            self._progress(self._bytes, self._total_bytes)

@@ -188,7 +188,7 @@ class Store:
             entries[i] = _entry(f, digest)
             with lock:
                 learned.append((keys[i], digest))
-            if meter is not None and chunks is not None:
+            if meter is not None:
                 meter.finish(chunks, size)
 
         if todo:
@@ -408,7 +408,7 @@ class Store:
             key = stat_key(os.stat(dest))
             with lock:
                 learned.append((key, e.digest))
-            if meter is not None and chunks is not None:
+            if meter is not None:
                 meter.finish(chunks, e.size or 0)
 
         self._parallel(fetch, pending, total)

@@ -6,6 +6,7 @@ them as it applies any edit.
 
 from __future__ import annotations
 
+import sys
 from typing import Annotated
 
 import typer
@@ -100,6 +101,15 @@ def tag_rm(ctx: typer.Context, ref: Ref, name: Name) -> None:
         state.out.print(f"Removed tag {escape(name)!r} from {escape(art.qualified_name)}.")
 
 
+def _confirm(question: str) -> bool:
+    """Ask on stderr; only y or yes (any case) agrees, and no answer at all (end of input) declines."""
+    typer.echo(question, nl=False, err=True)
+    answer = sys.stdin.readline()
+    if not sys.stdin.isatty():  # nobody typed Enter on a terminal, so end the question's line here
+        typer.echo(err=True)
+    return answer.strip().lower() in ("y", "yes")
+
+
 @report_errors
 def delete(
     ctx: typer.Context,
@@ -128,10 +138,8 @@ def delete(
             what = f"{art.qualified_name} ({count(art.file_count, 'file')}, {human_size(art.size)})"
             if art.aliases:
                 what += f" with aliases {', '.join(sorted(art.aliases))}"
-            try:
-                typer.confirm(f"Delete {what}?", abort=True, err=True)
-            except typer.Abort:
-                raise ArtiflowError(f"Nothing deleted; to delete {art.qualified_name}, answer y or pass --yes.") from None
+            if not _confirm(f"Delete {what}? [y/N]: "):
+                raise ArtiflowError(f"Nothing deleted; to delete {art.qualified_name}, answer y or pass --yes.")
         art.delete(delete_aliases=delete_aliases)
         state.out.print(
             f"Deleted {escape(art.qualified_name)}; `artiflow gc` frees the space of files no other version uses."

@@ -82,8 +82,7 @@ class TransferProgress:
         if not self._enabled:
             return
         with self._lock:
-            self._files = (done, total)
-            self._refresh()
+            self._files = (done, total)  # drawn with the bytes call that follows
 
     def _refresh(self) -> None:
         if self._bar is None:

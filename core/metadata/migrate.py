@@ -19,7 +19,7 @@ from sqlalchemy.engine import Connection
 from ..errors import StoreError
 from . import schema as s
 
-HEAD = "0003"
+HEAD = "0004"
 _SCRIPTS = Path(__file__).parent / "migrations"
 
 

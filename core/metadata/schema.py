@@ -89,12 +89,12 @@ edges = sa.Table(
     sa.Index("ix_edges_run_kind", "run_id", "kind"),
 )
 
-# Collaborative versions: one open session per (collection, distributed id) collects the parts
+# Collaborative versions: one open collaborative version per (collection, distributed id) collects the parts
 # that many writers upsert; finishing merges them into one committed version. ``is_open`` is 1
-# while open and NULL once finished, so the unique constraint allows one open session at a time
+# while open and NULL once finished, so the unique constraint allows one open one at a time
 # (NULLs never collide) and any number of finished ones.
-upload_sessions = sa.Table(
-    "upload_sessions",
+collab_versions = sa.Table(
+    "collab_versions",
     metadata,
     sa.Column("id", sa.String(32), primary_key=True),
     sa.Column("project", sa.String(128), nullable=False),
@@ -105,14 +105,14 @@ upload_sessions = sa.Table(
     sa.Column("version_id", sa.String(32), sa.ForeignKey("versions.id"), nullable=True),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
-    sa.UniqueConstraint("project", "name", "distributed_id", "is_open", name="uq_one_open_session"),
+    sa.UniqueConstraint("project", "name", "distributed_id", "is_open", name="uq_one_open_collab"),
 )
 
-session_parts = sa.Table(
-    "session_parts",
+collab_parts = sa.Table(
+    "collab_parts",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("session_id", sa.String(32), sa.ForeignKey("upload_sessions.id"), nullable=False, index=True),
+    sa.Column("collab_id", sa.String(32), sa.ForeignKey("collab_versions.id"), nullable=False, index=True),
     sa.Column("run_id", sa.String(128), sa.ForeignKey("runs.id"), nullable=False),
     sa.Column("manifest_digest", sa.String(64), nullable=False),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),

@@ -468,15 +468,15 @@ class MetadataStore:
             return set(conn.execute(sa.select(s.versions.c.manifest_digest)).scalars())
 
     def live_manifest_digests(self) -> set[str]:
-        """Manifests whose blobs must be kept: committed versions and parts of open sessions."""
-        u, p = s.upload_sessions, s.session_parts
+        """Manifests whose blobs must be kept: committed versions and parts of open collaborative versions."""
+        u, p = s.collab_versions, s.collab_parts
         with self._read() as conn:
             live = set(
                 conn.execute(sa.select(s.versions.c.manifest_digest).where(s.versions.c.state == COMMITTED)).scalars()
             )
             live |= set(
                 conn.execute(
-                    sa.select(p.c.manifest_digest).join(u, u.c.id == p.c.session_id).where(u.c.is_open == 1)
+                    sa.select(p.c.manifest_digest).join(u, u.c.id == p.c.collab_id).where(u.c.is_open == 1)
                 ).scalars()
             )
         return live

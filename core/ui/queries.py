@@ -271,3 +271,17 @@ def search(md: MetadataStore, q: str, *, limit: int = 50) -> tuple[list[Collecti
     with md.engine.connect() as conn:
         runs_ = [_run_record(row) for row in conn.execute(query)]
     return found, runs_
+
+
+def run_neighbours(md: MetadataStore, run_ids: Sequence[str]) -> dict[str, tuple[frozenset[str], frozenset[str]]]:
+    """``(versions used, versions logged)`` of each run, whether or not a view shows them."""
+    e = s.edges
+    found: dict[str, tuple[set[str], set[str]]] = {}
+    unique = list(dict.fromkeys(run_ids))
+    with md.engine.connect() as conn:
+        for i in range(0, len(unique), _BATCH):
+            q = sa.select(e.c.run_id, e.c.version_id, e.c.kind).where(e.c.run_id.in_(unique[i : i + _BATCH]))
+            for rid, vid, kind in conn.execute(q):
+                used, logged = found.setdefault(rid, (set(), set()))
+                (used if kind == "used" else logged).add(vid)
+    return {rid: (frozenset(u), frozenset(lg)) for rid, (u, lg) in found.items()}

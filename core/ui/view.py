@@ -103,10 +103,13 @@ def lineage_view(store: Store, req: ViewRequest, *, base: str = "") -> dict[str,
     rep: dict[str, str] = {n: n for n in nodes}
     members: dict[str, list[str]] = {n: [n] for n in nodes}
     by_sig: dict[tuple[Any, ...], list[str]] = defaultdict(list)
-    for n, d in nodes.items():
-        if d["kind"] == "run" and n not in keep and hidden[n] == (0, 0) and (ins[n] or outs[n]):
+    candidates = [n for n, d in nodes.items() if d["kind"] == "run" and n not in keep]
+    full = queries.run_neighbours(md, [nodes[n]["id"] for n in candidates])
+    for n in candidates:
+        d = nodes[n]
+        if d["id"] in full:  # the whole neighbourhood, shown or not: only true repeats merge
             job = runs[d["id"]].job_type if d["id"] in runs else None
-            by_sig[(job, frozenset(ins[n]), frozenset(outs[n]))].append(n)
+            by_sig[(job, *full[d["id"]])].append(n)
     merged = 0
     for same in by_sig.values():
         if len(same) < 2:
@@ -184,7 +187,16 @@ def lineage_view(store: Store, req: ViewRequest, *, base: str = "") -> dict[str,
         "too_large": None, "nodes": [], "edges": [], "groups": [],
     }
     if len(shown) > req.limit and not req.force:
-        payload["too_large"] = {"nodes": len(shown), "edges": len(out_edges), "limit": req.limit}
+        per_hop: dict[int, int] = defaultdict(int)
+        for n in shown:
+            per_hop[dist.get(clusters[n][0] if n in clusters else n, 0)] += 1
+        fits, total = 0, 0
+        for hop in sorted(per_hop):
+            total += per_hop[hop]
+            if total > req.limit:
+                break
+            fits = hop
+        payload["too_large"] = {"nodes": len(shown), "edges": len(out_edges), "limit": req.limit, "fits": fits}
         return payload
 
     group_of: dict[str, str | None] = {}

@@ -206,7 +206,7 @@ def test_a_file_edited_during_its_upload_leaves_no_wrong_key(
 ) -> None:
     # An edit that keeps size and mtime (rsync -t, cp -p, tar): only the bytes themselves tell.
     src = tmp_path / "big.bin"
-    original = os.urandom(3 << 20)
+    original = os.urandom(6 << 20)
     src.write_bytes(original)
     st = os.stat(src)
     edited = False
@@ -275,7 +275,7 @@ def test_gc_during_a_log_that_reuses_aged_orphans(
     tree = make_tree({"old.bin": os.urandom(50_000)})
     _orphan(store, log, tree)  # the same files are logged again below: digest cache hits
     time.sleep(GRACE + 1.1)
-    (tree / "new.bin").write_bytes(os.urandom(3 << 20))
+    (tree / "new.bin").write_bytes(os.urandom(6 << 20))
     ran: list[int] = []
 
     def gc_midway(done: int, total: int) -> None:  # gc runs while the log is still uploading

@@ -29,10 +29,10 @@ def test_store_from_before_migrations_is_upgraded_and_keeps_its_data(tmp_path: P
     store = artiflow.Store.open(home=tmp_path / "h")
     digest = _log_one(store, make_tree)
     store.close()
-    # Turn it back into the first released layout: no alembic_version, no sessions, an info table.
+    # Turn it back into the first released layout: no alembic_version, no collaborative versions, an info table.
     db = sqlite3.connect(tmp_path / "h" / "artiflow.db")
     db.executescript(
-        "DROP TABLE alembic_version; DROP TABLE session_parts; DROP TABLE upload_sessions;"
+        "DROP TABLE alembic_version; DROP TABLE collab_parts; DROP TABLE collab_versions;"
         "CREATE TABLE artiflow_info (key VARCHAR(64) PRIMARY KEY, value VARCHAR(256) NOT NULL);"
         "INSERT INTO artiflow_info VALUES ('schema_version', '1');"
     )
@@ -50,7 +50,7 @@ def test_store_from_before_migrations_is_upgraded_and_keeps_its_data(tmp_path: P
     db = sqlite3.connect(tmp_path / "h" / "artiflow.db")
     assert db.execute("select version_num from alembic_version").fetchall() == [(HEAD,)]
     tables = {r[0] for r in db.execute("select name from sqlite_master where type='table'")}
-    assert "artiflow_info" not in tables and "upload_sessions" in tables
+    assert "artiflow_info" not in tables and "collab_versions" in tables
 
 
 def test_store_from_a_newer_artiflow_is_refused(tmp_path: Path) -> None:

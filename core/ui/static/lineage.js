@@ -4,6 +4,7 @@
 
 const NODE_W = 178;
 const NODE_H = 42;
+const DAGRE_MAX = 300; // as in layout-worker.js
 
 function short(text, n) {
   text = String(text ?? "");
@@ -158,19 +159,21 @@ class LineageView {
 
   async draw(data) {
     const elements = [];
-    for (const g of data.groups) elements.push({ group: "nodes", data: { id: g.id, card: short(g.label, 40), kind: "group" } });
+    // past DAGRE_MAX nodes (layout-worker.js) the plain layered layout knows no boxes: draw none
+    const boxes = data.nodes.length <= DAGRE_MAX ? data.groups : [];
+    for (const g of boxes) elements.push({ group: "nodes", data: { id: g.id, card: short(g.label, 40), kind: "group" } });
     for (const n of data.nodes) {
       const more = (n.hidden_up || 0) + (n.hidden_down || 0);
       elements.push({ group: "nodes", data: {
-        id: n.id, kind: n.kind, parent: n.parent || undefined, focus: n.focus, deleted: n.state === "DELETED",
+        id: n.id, kind: n.kind, parent: (boxes.length && n.parent) || undefined, focus: n.focus, deleted: n.state === "DELETED",
         more: more > 0, card: short(n.label, 28) + "\n" + short(n.sub, 30) } });
     }
     for (const e of data.edges) {
       elements.push({ group: "edges", data: { id: `${e.source}->${e.target}`, source: e.source, target: e.target,
                                               count: e.count, badge: e.count > 1 ? `×${e.count}` : "" } });
     }
-    const msg = { nodes: data.nodes.map((n) => ({ id: n.id, width: NODE_W, height: NODE_H, parent: n.parent })),
-                  edges: data.edges, groups: data.groups.map((g) => g.id) };
+    const msg = { nodes: data.nodes.map((n) => ({ id: n.id, width: NODE_W, height: NODE_H, parent: boxes.length ? n.parent : null })),
+                  edges: data.edges, groups: boxes.map((g) => g.id) };
     const { positions, ms } = await this.layout(msg);
     this.public.layoutMs = ms;
     this.cy.batch(() => {
@@ -191,9 +194,8 @@ class LineageView {
       el("strong", { text: "Too large to draw: " }),
       `${t.nodes} nodes and ${t.edges} edges would be drawn (the limit is ${t.limit}); `,
       `${data.counts.versions} versions and ${data.counts.runs} runs lie within ${data.up} hops up and ${data.down} down. `,
-      el("button", { type: "button", id: "guard-narrow", text: "Fewer hops", onclick: () =>
-        this.setDepth(Math.max(0, Math.min(this.state.up, Math.ceil(this.state.up / 2))),
-                      Math.max(0, Math.min(this.state.down, Math.ceil(this.state.down / 2)))) }),
+      el("button", { type: "button", id: "guard-narrow", text: `Show ${t.fits} hop${t.fits === 1 ? "" : "s"}`,
+                     onclick: () => this.setDepth(Math.min(this.state.up, t.fits), Math.min(this.state.down, t.fits)) }),
       " ",
       el("button", { type: "button", id: "guard-force", text: "Draw anyway", onclick: () => { this.state.force = true; this.load(); } }),
     );
@@ -248,11 +250,11 @@ class LineageView {
     if (!n) return;
     this.highlight(node);
     const more = (n.hidden_up || 0) + (n.hidden_down || 0);
-    this.detail.replaceChildren(
+    this.detail.replaceChildren(...[
       n.href ? el("a", { href: n.href, text: n.label }) : el("strong", { text: n.label }),
       el("div", { class: "muted", text: n.sub }),
       more ? el("div", { class: "muted", text: `${n.hidden_up} upstream and ${n.hidden_down} downstream neighbours not shown` }) : null,
-    );
+    ].filter(Boolean));
     if (n.kind === "cluster") this.openCluster(n.id);
     else if (more > 0 && !n.focus) this.expand(n.id);
   }

@@ -1,4 +1,4 @@
-"""SQL for collaborative versions: open sessions, their parts, and the commit that closes one."""
+"""SQL for collaborative versions: the open one per distributed id, its parts, and the commit that closes it."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ class Part:
 
 
 @dataclass(frozen=True, slots=True)
-class Session:
+class PendingCollab:
     id: str
     project: str
     name: str
@@ -32,14 +32,14 @@ class Session:
     parts: tuple[Part, ...]
 
 
-class SessionChanged(Exception):
-    """A part arrived while the session was being merged: merge again."""
+class CollabChanged(Exception):
+    """A part arrived while the collaborative version was being merged: merge again."""
 
 
 def add_part(
     md: MetadataStore, *, project: str, name: str, type_: str, distributed_id: str, run_id: str, manifest_digest: str
 ) -> str:
-    """Add one writer's part to the open session, opening one if there is none; returns its id."""
+    """Add one writer's part to the open collaborative version, opening one if there is none; returns its id."""
     now = md.now()
 
     def tx(conn: Connection) -> str:
@@ -47,7 +47,7 @@ def add_part(
         if row is None:
             sid = uuid.uuid4().hex
             conn.execute(
-                sa.insert(s.upload_sessions).values(
+                sa.insert(s.collab_versions).values(
                     id=sid, project=project, name=name, type=type_, distributed_id=distributed_id, is_open=1,
                     created_at=now,
                 )
@@ -57,8 +57,8 @@ def add_part(
             if row.type != type_:
                 raise TypeCollisionError(type_collision_message(name, row.type, type_))
         conn.execute(
-            sa.insert(s.session_parts).values(
-                session_id=sid, run_id=run_id, manifest_digest=manifest_digest, created_at=now
+            sa.insert(s.collab_parts).values(
+                collab_id=sid, run_id=run_id, manifest_digest=manifest_digest, created_at=now
             )
         )
         return sid
@@ -66,7 +66,7 @@ def add_part(
     return md.write(tx)
 
 
-def open_session(md: MetadataStore, project: str, name: str, distributed_id: str) -> Session:
+def open_collab(md: MetadataStore, project: str, name: str, distributed_id: str) -> PendingCollab:
     with md.engine.connect() as conn:
         row = _open_row(conn, project, name, distributed_id)
         if row is None:
@@ -75,39 +75,39 @@ def open_session(md: MetadataStore, project: str, name: str, distributed_id: str
                 f"{distributed_id!r}; upsert_artifact at least one part first."
             )
         parts = conn.execute(
-            sa.select(s.session_parts.c.id, s.session_parts.c.run_id, s.session_parts.c.manifest_digest)
-            .where(s.session_parts.c.session_id == row.id)
-            .order_by(s.session_parts.c.id)
+            sa.select(s.collab_parts.c.id, s.collab_parts.c.run_id, s.collab_parts.c.manifest_digest)
+            .where(s.collab_parts.c.collab_id == row.id)
+            .order_by(s.collab_parts.c.id)
         ).all()
-    return Session(row.id, project, name, row.type, distributed_id, tuple(Part(*p) for p in parts))
+    return PendingCollab(row.id, project, name, row.type, distributed_id, tuple(Part(*p) for p in parts))
 
 
-def commit_session(
-    md: MetadataStore, session: Session, new: NewVersion, *, contributors: tuple[Part, ...] | None = None
+def commit_collab(
+    md: MetadataStore, collab: PendingCollab, new: NewVersion, *, contributors: tuple[Part, ...] | None = None
 ) -> tuple[VersionRecord, bool]:
-    """Close the session and commit its merged version, in one transaction.
+    """Close the collaborative version and commit its merged version, in one transaction.
 
     The runs of ``contributors`` (default: every part) are recorded as having logged it.
-    Raises :class:`SessionChanged` if a part arrived since ``session`` was read.
+    Raises :class:`CollabChanged` if a part arrived since ``collab`` was read.
     """
     now = md.now()
 
     def tx(conn: Connection) -> tuple[VersionRecord, bool]:
         current = conn.execute(
-            sa.select(s.session_parts.c.id).where(s.session_parts.c.session_id == session.id)
+            sa.select(s.collab_parts.c.id).where(s.collab_parts.c.collab_id == collab.id)
         ).scalars().all()
         still_open = conn.execute(
-            sa.select(s.upload_sessions.c.is_open).where(s.upload_sessions.c.id == session.id)
+            sa.select(s.collab_versions.c.is_open).where(s.collab_versions.c.id == collab.id)
         ).scalar()
-        if still_open != 1 or sorted(current) != sorted(p.id for p in session.parts):
-            raise SessionChanged()
+        if still_open != 1 or sorted(current) != sorted(p.id for p in collab.parts):
+            raise CollabChanged()
         record, created = md.commit_in(conn, new, now)
-        for run_id in dict.fromkeys(p.run_id for p in (session.parts if contributors is None else contributors)):
+        for run_id in dict.fromkeys(p.run_id for p in (collab.parts if contributors is None else contributors)):
             if run_id != new.run_id:
                 md.add_edge(conn, run_id, record.id, kind="logged", created=False, now=now)
         conn.execute(
-            sa.update(s.upload_sessions)
-            .where(s.upload_sessions.c.id == session.id)
+            sa.update(s.collab_versions)
+            .where(s.collab_versions.c.id == collab.id)
             .values(is_open=None, version_id=record.id, finished_at=now)
         )
         return record, created
@@ -116,7 +116,7 @@ def commit_session(
 
 
 def _open_row(conn: Connection, project: str, name: str, distributed_id: str) -> Any:  # a Row or None
-    u = s.upload_sessions
+    u = s.collab_versions
     return conn.execute(
         sa.select(u.c.id, u.c.type).where(
             u.c.project == project, u.c.name == name, u.c.distributed_id == distributed_id, u.c.is_open == 1
@@ -125,8 +125,8 @@ def _open_row(conn: Connection, project: str, name: str, distributed_id: str) ->
 
 
 def finished_version_id(md: MetadataStore, project: str, name: str, distributed_id: str) -> str | None:
-    """The id of the version the newest finished session of ``distributed_id`` committed, if any."""
-    u = s.upload_sessions
+    """The id of the version the newest finished collaborative version of ``distributed_id`` committed, if any."""
+    u = s.collab_versions
     with md.engine.connect() as conn:
         return conn.execute(
             sa.select(u.c.version_id)
