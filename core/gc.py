@@ -71,9 +71,14 @@ def live_keys(store: Store) -> set[str]:
 def collect_garbage(
     store: Store, *, dry_run: bool = True, grace_seconds: float = DEFAULT_GRACE_SECONDS, now: float | None = None
 ) -> GcReport:
-    """Report unreferenced blobs and stale temp files; delete them unless ``dry_run``."""
+    """Report unreferenced blobs and stale temp files; delete them unless ``dry_run``.
+
+    Ages are measured on the blob store's own clock; ``now`` (a time on this machine's clock)
+    pretends the present is elsewhere, e.g. ``time.time() + 7200`` to treat every blob as two hours older.
+    """
     live = live_keys(store)
-    cutoff = (time.time() if now is None else now) - grace_seconds
+    offset = 0.0 if now is None else now - time.time()
+    cutoff = store.blobs.now() + offset - grace_seconds
     orphans: list[str] = []
     sizes: list[int] = []
     young: list[str] = []

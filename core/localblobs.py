@@ -11,6 +11,7 @@ import fcntl
 import os
 import shutil
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -226,6 +227,10 @@ class LocalBlobStore:
 
     def delete_key(self, key: str) -> None:
         unlink_quietly(os.path.join(self.root, key))
+
+    def now(self) -> float:
+        """The clock blob ages are measured against (this machine's)."""
+        return time.time()
 
     def delete_if_stale(self, key: str, cutoff: float) -> bool:
         """Delete ``key`` unless it was written or freshened after ``cutoff``; True if deleted.

@@ -181,6 +181,16 @@ class FsspecBlobStore:
     def delete_key(self, key: str) -> None:
         self.fs.rm(f"{self.base}/{key}")
 
+    def now(self) -> float:
+        """The object store's own clock (a probe object's modification time): gc compares ages
+        against it, so a skewed clock on the machine running gc cannot make new blobs look old."""
+        probe = self._parent_made(f"{self.base}/tmp/clock-{uuid.uuid4().hex}")
+        self.fs.pipe_file(probe, b"")
+        try:
+            return self.key_info(probe[len(self.base) + 1 :])[1]
+        finally:
+            self._rm_quietly(probe)
+
     def delete_if_stale(self, key: str, cutoff: float) -> bool:
         """Delete ``key`` unless written or freshened after ``cutoff`` (looked up again just now)."""
         self.fs.invalidate_cache(f"{self.base}/{key}")
