@@ -106,12 +106,12 @@ class _Writer:
         self.counts = dict.fromkeys(self.rows, 0)
         self.sql = {
             "runs": 'INSERT INTO runs (id, project, name, "group", job_type, config, state, exit_code, '
-            "created_at, finished_at) VALUES (?, ?, ?, NULL, ?, '{}', 'finished', 0, ?, ?)",
+            "created_at, finished_at, key) VALUES (?, ?, ?, NULL, ?, '{}', 'finished', 0, ?, ?, ?)",
             "versions": "INSERT INTO versions (id, collection_id, version_index, digest, manifest_digest, "
-            "state, description, metadata, size, file_count, run_id, distributed_id, created_at, updated_at) "
-            "VALUES (?, ?, ?, ?, ?, 'COMMITTED', NULL, '{}', 0, 0, ?, NULL, ?, ?)",
-            "edges": "INSERT INTO edges (id, run_id, version_id, kind, created, use_as, created_at) "
-            "VALUES (?, ?, ?, ?, ?, NULL, ?)",
+            "state, description, metadata, size, file_count, run_id, distributed_id, created_at, updated_at, key) "
+            "VALUES (?, ?, ?, ?, ?, 'COMMITTED', NULL, '{}', 0, 0, ?, NULL, ?, ?, ?)",
+            "edges": "INSERT INTO edges (id, run_id, version_id, kind, created, use_as, created_at, run_key, "
+            "version_key) VALUES (?, ?, ?, ?, ?, NULL, ?, ?, ?)",
         }
 
     def add(self, table: str, row: tuple[Any, ...]) -> None:
@@ -140,6 +140,9 @@ def _records(params: Params, w: _Writer, manifest_digest: str, coll_ids: dict[st
     K, L = params.chains, params.chain_length
     next_index: dict[str, int] = dict.fromkeys(coll_ids, 0)
     edge_id = 0
+    # integer node keys, numbered in creation order as artiflow numbers them
+    version_keys: dict[str, int] = {}
+    run_keys: dict[str, int] = {}
 
     def log(run: str, coll: str, now: str) -> str:
         nonlocal edge_id
@@ -147,20 +150,22 @@ def _records(params: Params, w: _Writer, manifest_digest: str, coll_ids: dict[st
         next_index[coll] = idx + 1
         vid = version_id(params, coll, idx)
         digest = hashlib.md5(vid.encode()).hexdigest()
-        w.add("versions", (vid, coll_ids[coll], idx, digest, manifest_digest, run, now, now))
+        version_keys[vid] = len(version_keys) + 1
+        w.add("versions", (vid, coll_ids[coll], idx, digest, manifest_digest, run, now, now, version_keys[vid]))
         edge_id += 1
-        w.add("edges", (edge_id, run, vid, "logged", 1, now))
+        w.add("edges", (edge_id, run, vid, "logged", 1, now, run_keys[run], version_keys[vid]))
         return vid
 
     def use(run: str, vid: str, now: str) -> None:
         nonlocal edge_id
         edge_id += 1
-        w.add("edges", (edge_id, run, vid, "used", 0, now))
+        w.add("edges", (edge_id, run, vid, "used", 0, now, run_keys[run], version_keys[vid]))
 
     def start(name: str, job_type: str, clock: Iterator[str]) -> tuple[str, str]:
         rid = run_id(params, name)
         now = next(clock)
-        w.add("runs", (rid, PROJECT, name, job_type, now, now))
+        run_keys[rid] = len(run_keys) + 1
+        w.add("runs", (rid, PROJECT, name, job_type, now, now, run_keys[rid]))
         return rid, now
 
     clock = _clock(0)

@@ -31,6 +31,8 @@ The one upward reach is lazy and named: ``identity.runs_module()``, so that
 
 from __future__ import annotations
 
+import typing as _typing
+
 from .api import Api, ArtifactCollection, ArtifactType
 from .artifact import Artifact
 from .entry import ArtifactEntry
@@ -52,13 +54,25 @@ from .errors import (
     TypeMismatchError,
     UnsupportedSchemeError,
 )
-from . import names
+from . import data_types, names
+from .data_types import Table
 from .manifest import Manifest, ManifestEntry
-from .runs import Run, init
+from .runs import Run
+from . import session as _session
+from .session import finish, init, log, log_artifact, save, use_artifact
 from .settings import Settings
 from .store import Progress, Store
 
 from ._version import __version__
+
+
+def __getattr__(name: str) -> _typing.Any:
+    """``artiflow.run`` (the current run or None), ``artiflow.config`` and ``artiflow.summary``, read live."""
+    if name == "run":
+        return _session.SESSION.run
+    if name in ("config", "summary"):
+        return getattr(_session.SESSION.current(name), name)
+    raise AttributeError(f"module 'artiflow' has no attribute {name!r}")
 
 __all__ = [
     "Api",
@@ -88,7 +102,14 @@ __all__ = [
     "TypeCollisionError",
     "TypeMismatchError",
     "UnsupportedSchemeError",
+    "Table",
     "__version__",
+    "data_types",
+    "finish",
     "init",
+    "log",
+    "log_artifact",
     "names",
+    "save",
+    "use_artifact",
 ]

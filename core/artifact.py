@@ -27,10 +27,10 @@ from . import download, names, userdata
 from .names import entry_path
 from .drafting import Draft
 from .entry import ArtifactEntry
-from .errors import EntryNotFoundError
+from .errors import ArtiflowError, EntryNotFoundError
 from .identity import VersionView, runs_module
 from .manifest import Manifest, ManifestEntry
-from .metadata import VersionRecord
+from .metadata import VersionEdit, VersionRecord
 from .serializers import EXTRA_KEY, SerializerRegistry, default_registry
 
 if TYPE_CHECKING:
@@ -103,19 +103,35 @@ class Artifact(VersionView):
         skip_cache: bool = False,
         policy: str = "mutable",
         merge: bool = False,
+        *,
+        follow_symlinks: bool | None = None,
     ) -> None:
-        """Add every file under a directory, at the root or under ``name/``."""
-        self._draft()
-        self._contents.add_dir(os.fspath(local_path), name, merge=merge, owner=self._name)
+        """Add every file under a directory, at the root or under ``name/``.
 
-    def new_file(self, name: str, mode: str = "x", encoding: str | None = None) -> AbstractContextManager[IO[Any]]:
+        Symbolic links: by default a link to a file or directory inside the tree is followed (its
+        content is added at the link's path); a link that leads outside the tree, or a dangling one,
+        raises an error naming it. ``follow_symlinks=True`` follows every link, ``False`` skips them.
+        File names that are not UTF-8 are refused, naming the file, before anything is uploaded.
+
+        >>> art.add_dir("data/", name="images")                      # doctest: +SKIP
+        """
+        self._draft()
+        self._contents.add_dir(
+            os.fspath(local_path), name, merge=merge, owner=self._name, follow_symlinks=follow_symlinks
+        )
+
+    def new_file(
+        self, name: str, mode: str | None = None, encoding: str | None = None
+    ) -> AbstractContextManager[IO[Any]]:
         """Open a new file to write into the artifact; it is added when the block ends.
+
+        ``mode`` defaults to ``"x"`` (text, the file must be new); ``"xb"`` or ``"wb"`` write bytes.
 
         >>> with art.new_file("notes.txt", mode="w") as f:   # doctest: +SKIP
         ...     f.write("hello")
         """
         self._draft()
-        return self._contents.new_file(name, mode, encoding, owner=self._name)
+        return self._contents.new_file(name, mode or "x", encoding, owner=self._name)
 
     def add_reference(
         self,
@@ -191,10 +207,13 @@ class Artifact(VersionView):
         return ArtifactEntry(self, path)
 
     def get_path(self, name: str) -> ArtifactEntry:
+        """Deprecated (as in W&B): ``get_entry``. Only on a logged version (a draft raises, as the W&B reference says)."""
         warnings.warn("Artifact.get_path is deprecated; use get_entry.", DeprecationWarning, stacklevel=2)
+        self._logged("get_path")
         return self.get_entry(name)
 
-    def files(self, names: Sequence[str] | None = None) -> list[ArtifactEntry]:  # noqa: F811 - W&B's name
+    def files(self, names: Sequence[str] | None = None, per_page: int = 50) -> list[ArtifactEntry]:  # noqa: F811
+        """The entries (all, or those at ``names``), sorted by path; ``per_page`` is accepted for W&B (one local read)."""
         paths = sorted(self._paths())
         if names is not None:
             wanted = {entry_path(n) for n in names}
@@ -202,7 +221,11 @@ class Artifact(VersionView):
         return [ArtifactEntry(self, p) for p in paths]
 
     def get(self, name: str, *, allow_pickle: bool = False) -> Any:
-        """Load an object added with ``add``; ``None`` if the artifact has no such object."""
+        """Load an object added with ``add``; ``None`` if the artifact has no such object.
+
+        Only a logged version can be read (a draft raises :class:`ArtifactNotLoggedError`, as in W&B).
+        """
+        self._logged("get")
         for ser in self._serializers:
             path = ser.filename(name)
             try:
@@ -239,18 +262,17 @@ class Artifact(VersionView):
         self, entries: Sequence[ManifestEntry], root: str | os.PathLike[str] | None = None
     ) -> list[str]:
         """Write some of this version's entries under ``root`` (internal: ``ArtifactEntry.download``)."""
-        return download.entries(
-            self._logged_store("download"), entries, self._root(root), label=self.qualified_name
-        )
+        return download.entries(self._logged_store("download"), entries, self._root(root), label=self.qualified_name)
 
     def download(
         self,
         root: str | os.PathLike[str] | None = None,
+        *,
+        recursive: bool = False,
         allow_missing_references: bool = False,
         skip_cache: bool | None = None,
         path_prefix: str | None = None,
         multipart: bool | None = None,
-        *,
         hardlink: bool = False,
         progress: Progress | None = None,
         verify: bool = True,
@@ -259,7 +281,9 @@ class Artifact(VersionView):
 
         Files are reflinked where the filesystem supports it, else copied. ``hardlink=True``
         links to the store instead: fast, but an in-place edit of a downloaded file would then
-        corrupt the store, so it is opt-in.
+        corrupt the store, so it is opt-in. Every option after ``root`` is a keyword (the W&B seed's
+        ``recursive`` and the SDK's ``allow_missing_references`` once shared a position). ``recursive``
+        is accepted: artiflow has no references between artifacts to fetch, so it changes nothing.
 
         Every file is hashed as it is copied and appears under its name only if it matches its
         digest; a damaged blob raises :class:`DigestMismatchError` (naming version, file and
@@ -301,18 +325,52 @@ class Artifact(VersionView):
     # -- persistence ---------------------------------------------------------------------------
 
     def save(self, project: str | None = None, *, store: Store | None = None) -> Artifact:
-        """Log a draft (through a short-lived run), or persist edits to a logged version."""
+        """Log a draft (through a short-lived run), or persist edits to a logged version.
+
+        On a logged version only what this object changed since it was loaded (or last saved) is
+        sent: added and removed aliases and tags, the description if changed, and the metadata keys
+        set or removed. Edits that other processes saved meanwhile are kept, and the object then
+        reads the version as the store holds it. ``latest`` is not editable here: it moves only when
+        a version is logged (adding it raises; replacing the alias list keeps it).
+
+        >>> best = api.artifact("cats:v3")        # doctest: +SKIP
+        >>> best.aliases.append("best")           # doctest: +SKIP
+        >>> best.save()                           # doctest: +SKIP
+        """
         if self._record is None:
             with runs_module().init(project=project, job_type="auto", store=store) as run:
                 run.log_artifact(self)
             return self
         assert self._store is not None
-        rec = self._store.metadata.update_version(
-            self._record.id, description=self._description, metadata=dict(self._metadata),
-            aliases=names.aliases(self._aliases), tags=names.tags(self._tags),
-        )
+        edit = self.pending_edit()
+        meta = self._store.metadata
+        rec = meta.edit_version(self._record.id, edit) if edit else meta.get_version(self._record.id)
         self._set_record(rec)
         return self
+
+    def pending_edit(self) -> VersionEdit:
+        """What this logged object changed since it was loaded, checked (internal: ``save()`` sends it)."""
+        rec = self._logged("save")
+        aliases = names.aliases(self._aliases)
+        tags = names.tags(self._tags)
+        meta = userdata.metadata(self._metadata)
+        added = tuple(a for a in aliases if a not in rec.aliases)
+        if "latest" in added:
+            raise ArtiflowError(
+                f"Alias 'latest' moves only when a version is logged, not by saving {self.name}; "
+                "re-log its content with run.log_artifact() to make it latest."
+            )
+        old_meta = {k: userdata.canonical(v) for k, v in rec.metadata.items()}
+        return VersionEdit(
+            add_aliases=added,
+            remove_aliases=tuple(a for a in rec.aliases if a not in aliases and a != "latest"),
+            add_tags=tuple(t for t in tags if t not in rec.tags),
+            remove_tags=tuple(t for t in rec.tags if t not in tags),
+            set_description=self._description != rec.description,
+            description=self._description,
+            metadata={k: v for k, v in meta.items() if old_meta.get(k) != userdata.canonical(v)},
+            drop_metadata=tuple(k for k in rec.metadata if k not in meta),
+        )
 
     def new_draft(self) -> Artifact:
         """A draft of the next version, starting from this version's files."""
@@ -335,7 +393,13 @@ class Artifact(VersionView):
         return self._contents.final_manifest(store, progress)
 
     def attach(self, store: Store, rec: VersionRecord, *, created: bool | None = None) -> Artifact:
-        """Turn this object into the logged version ``rec`` of ``store``."""
+        """Turn this object into the logged version ``rec`` of ``store``.
+
+        The record's names are checked again: they come from a database someone may have edited,
+        and they name local directories (the default download root).
+        """
+        names.project_name(rec.project)
+        names.artifact_name(rec.name)
         self._store = store
         self._set_record(rec)
         self._created = created
@@ -353,7 +417,7 @@ class Artifact(VersionView):
     def from_record(cls, store: Store, rec: VersionRecord) -> Artifact:
         """The Artifact object of a stored version."""
         art = cls.__new__(cls)
-        art._init(rec.name, rec.type, rec.description, rec.metadata, None)
+        art._init(names.artifact_name(rec.name), rec.type, rec.description, None, None)
         return art.attach(store, rec)
 
 

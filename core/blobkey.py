@@ -43,6 +43,7 @@ def fsspec_callback(on_chunk: Callable[[int], None] | None) -> dict[str, Any]:
     """fsspec's ``callback=`` argument that forwards each transferred chunk to ``on_chunk``."""
     if on_chunk is None:
         return {}
+    forward: Callable[[int], None] = on_chunk  # the nested class does not see the narrowing
     from fsspec.callbacks import Callback
 
     class _Chunks(Callback):  # type: ignore[misc]
@@ -52,7 +53,7 @@ def fsspec_callback(on_chunk: Callable[[int], None] | None) -> dict[str, Any]:
 
         def call(self, *args: Any, **kwargs: Any) -> None:
             if isinstance(self.value, int) and self.value > self.seen:
-                on_chunk(self.value - self.seen)
+                forward(self.value - self.seen)
                 self.seen = self.value
 
     return {"callback": _Chunks()}

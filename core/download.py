@@ -11,8 +11,8 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from . import names
-from .digests import md5_file
-from .errors import DigestMismatchError
+from .digests import b64_to_hex, md5_file
+from .errors import DigestMismatchError, InvalidNameError, StoreError
 from .manifest import Manifest, ManifestEntry
 
 if TYPE_CHECKING:
@@ -20,8 +20,20 @@ if TYPE_CHECKING:
 
 
 def default_root(store: Store, dirname: str) -> str:
-    """``<artifact_dir>/<dirname>``: ``./artifacts/cats:v3`` unless the settings say otherwise."""
-    return os.path.abspath(store.settings.artifact_dir / dirname)
+    """``<artifact_dir>/<dirname>``: ``./artifacts/cats:v3`` unless the settings say otherwise.
+
+    ``dirname`` comes from the database, so it is checked again here: a collection name edited to
+    ``../..`` is refused rather than letting a download or checkout write or delete outside.
+    """
+    collection, _, version = dirname.partition(":")
+    names.artifact_name(collection)
+    if version and names.version_index(version) is None:
+        raise InvalidNameError(f"Invalid version {version!r} in download directory name {dirname!r}.")
+    base = os.path.abspath(store.settings.artifact_dir)
+    root = os.path.abspath(os.path.join(base, dirname))
+    if os.path.dirname(root) != base:
+        raise InvalidNameError(f"Download directory {dirname!r} would leave the artifact directory {base}.")
+    return root
 
 
 def entries(
@@ -39,20 +51,36 @@ def entries(
 
     Every blob is hashed as it is copied and written under its final name only if it matches
     its digest (``verify=False`` opts out); else :class:`DigestMismatchError` names ``label``.
+    A blob missing from the store raises :class:`StoreError` naming ``label`` (the version) and
+    the entry, not the blob's internal path alone.
     """
     dest = os.path.abspath(root)
     os.makedirs(dest, exist_ok=True)
-    return store.materialize(
-        selected, dest, allow_missing_references=allow_missing_references, hardlink=hardlink, progress=progress,
-        label=label, verify=verify,
-    )
+    try:
+        return store.materialize(
+            selected, dest, allow_missing_references=allow_missing_references, hardlink=hardlink,
+            progress=progress, label=label, verify=verify,
+        )
+    except FileNotFoundError as exc:
+        missing = str(exc.filename or exc)
+        for e in selected:
+            if e.ref is None and b64_to_hex(e.digest) in missing.replace("/", ""):
+                raise StoreError(
+                    f"{label}: the stored content of {e.path!r} (blob {b64_to_hex(e.digest)}) is missing "
+                    "from the store; re-log the original file, or delete the version."
+                ) from exc
+        raise
 
 
-def checkout(store: Store, manifest: Manifest, root: str, *, label: str = "the artifact", verify: bool = True) -> None:
+def checkout(
+    store: Store, manifest: Manifest, root: str, label: str = "the artifact", *, verify: bool = True
+) -> None:
     """Make ``root`` hold exactly ``manifest``'s files: delete any other file, then download."""
     keep = set(manifest.contents)
+    for path in keep:  # every path is re-checked before anything under root is deleted
+        names.contained(root, path)
     if os.path.isdir(root):
-        for dirpath, _dirs, filenames in os.walk(root):
+        for dirpath, _dirs, filenames in os.walk(root):  # os.walk does not follow directory links
             for fn in filenames:
                 full = os.path.join(dirpath, fn)
                 if os.path.relpath(full, root).replace(os.sep, "/") not in keep:

@@ -25,7 +25,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from . import names
 from .digests import b64_to_hex, md5_file
-from .errors import ArtifactNotLoggedError, EntryConflictError, EntryNotFoundError
+from .errors import ArtifactNotLoggedError, EntryConflictError, EntryNotFoundError, InvalidNameError
 from .manifest import Manifest, ManifestEntry
 from .references import reference_entries
 from .serializers import EXTRA_KEY, SerializerRegistry
@@ -43,6 +43,7 @@ class Draft:
         self.entries: dict[str, ManifestEntry] = {}
         self.staged: dict[str, StagedFile] = {}
         self.origin: Store | None = None  # where entries inherited by new_draft() are stored
+        self._dirs: set[str] | None = None  # every directory the paths imply; None: rebuild when needed
         self._tmpdir: tuple[str, Callable[[], Any]] | None = None  # (path, remove it)
 
     # -- what is in it -------------------------------------------------------------------------
@@ -68,8 +69,25 @@ class Draft:
 
     # -- adding --------------------------------------------------------------------------------
 
+    def claim(self, path: str) -> None:
+        """Refuse ``path`` if it would be a file and a directory at once (``a`` and ``a/b``)."""
+        if self._dirs is None:
+            self._dirs = {d for p in self.paths() for d in _parents(p)}
+        if path in self._dirs:
+            raise EntryConflictError(
+                f"Cannot add file {path!r}: the artifact already has a directory at that path."
+            )
+        parents = _parents(path)
+        for d in parents:
+            if self.has(d):
+                raise EntryConflictError(
+                    f"Cannot add {path!r}: the artifact already has a file at {d!r}, so it cannot be a directory."
+                )
+        self._dirs.update(parents)
+
     def put_staged(self, staged: StagedFile, *, overwrite: bool, owner: str) -> None:
         path = staged.path
+        self.claim(path)
         if self.has(path) and not overwrite:
             if self.entry(path, owner).digest != md5_file(staged.local_path):
                 raise EntryConflictError(
@@ -91,11 +109,13 @@ class Draft:
         self.put_staged(StagedFile.of(path, local), overwrite=overwrite, owner=owner)
         return path
 
-    def add_dir(self, root: str, name: str | None, *, merge: bool, owner: str) -> None:
+    def add_dir(
+        self, root: str, name: str | None, *, merge: bool, owner: str, follow_symlinks: bool | None = None
+    ) -> None:
         if not os.path.isdir(root):
             raise NotADirectoryError(f"Path is not a directory: {root!r}.")
         prefix = names.entry_path(name) if name else ""
-        found = list(_walk(os.path.abspath(root), prefix))
+        found = list(_walk(os.path.abspath(root), prefix, follow_symlinks))
         # All or nothing: a conflict found halfway must not leave the draft half-changed.
         saved = (dict(self.entries), dict(self.staged))
         try:
@@ -103,6 +123,7 @@ class Draft:
                 self.put_staged(staged, overwrite=merge, owner=owner)
         except BaseException:
             self.entries, self.staged = saved
+            self._dirs = None
             raise
 
     @contextmanager
@@ -110,6 +131,8 @@ class Draft:
         path = names.entry_path(name)
         if "x" in mode and path in self.paths():
             raise EntryConflictError(f"File with name {path!r} already exists in artifact {owner!r}.")
+        if not self.has(path):
+            self.claim(path)  # refused before the caller writes anything
         local = os.path.join(self.scratch(), "new", *path.split("/"))
         os.makedirs(os.path.dirname(local), exist_ok=True)
         file_mode = mode.replace("x", "w") if os.path.exists(local) else mode
@@ -127,6 +150,7 @@ class Draft:
         ):
             if self.has(entry.path) and self.entry(entry.path, owner).digest != entry.digest:
                 raise EntryConflictError(f"Cannot add the same path twice: {entry.path!r}.")
+            self.claim(entry.path)
             self.staged.pop(entry.path, None)
             self.entries[entry.path] = entry
             added.append(entry.path)
@@ -137,6 +161,7 @@ class Draft:
         path = names.entry_path(ser.filename(name))
         if path in self.paths() and not overwrite:
             raise EntryConflictError(f"Cannot add the same path twice: {path!r}; pass overwrite=True.")
+        self.claim(path)
         local = Path(self.scratch(), "objects", *path.split("/"))
         local.parent.mkdir(parents=True, exist_ok=True)
         ser.dump(obj, local)
@@ -151,6 +176,7 @@ class Draft:
         for p in doomed:
             self.entries.pop(p, None)
             self.staged.pop(p, None)
+        self._dirs = None
 
     def inherit(self, origin: Store, entries: Iterable[ManifestEntry], parent_id: str) -> None:
         """Start from a logged version's entries (``new_draft()``), remembering where their blobs are."""
@@ -159,6 +185,7 @@ class Draft:
             for e in entries
         }
         self.origin = origin
+        self._dirs = None
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -198,19 +225,56 @@ class Draft:
         """Forget the contents once logged (the scratch directory is removed)."""
         self.entries.clear()
         self.staged.clear()
+        self._dirs = None
         if self._tmpdir is not None:
             self._tmpdir[1]()
             self._tmpdir = None
 
 
-def _walk(top: str, prefix: str) -> Iterator[StagedFile]:
-    for dirpath, dirnames, filenames in os.walk(top, followlinks=True):
-        dirnames.sort()
+def _parents(path: str) -> list[str]:
+    """``a/b/c`` -> ``['a', 'a/b']``."""
+    parts = path.split("/")
+    return ["/".join(parts[:i]) for i in range(1, len(parts))]
+
+
+def _walk(top: str, prefix: str, follow: bool | None) -> Iterator[StagedFile]:
+    """Every file under ``top``, with the symlink policy of ``Artifact.add_dir`` (``follow``)."""
+    real_top = os.path.realpath(top)
+    seen: set[str] = set()
+
+    def resolve(link: str) -> str | None:
+        """Where ``link`` points, if it is to be followed; None to skip it; raises if refused."""
+        target = os.path.realpath(link)
+        if not os.path.exists(target):
+            raise InvalidNameError(f"Symbolic link {link!r} is dangling (it points to {os.readlink(link)!r}).")
+        if follow is None and os.path.commonpath([real_top, target]) != real_top:
+            raise InvalidNameError(
+                f"Symbolic link {link!r} points outside the directory being added (to {target!r}); "
+                "pass follow_symlinks=True to follow it, or follow_symlinks=False to skip links."
+            )
+        return target
+
+    for dirpath, dirnames, filenames in os.walk(top, followlinks=follow is not False):
+        real_dir = os.path.realpath(dirpath)
+        if real_dir in seen:  # a link back to a directory already walked: a loop, or a second copy
+            raise InvalidNameError(f"Directory {dirpath!r} is reached twice through symbolic links (a loop?).")
+        seen.add(real_dir)
+        kept = []
+        for d in dirnames:
+            full = os.path.join(dirpath, d)
+            if os.path.islink(full) and (follow is False or resolve(full) is None):
+                continue
+            kept.append(d)
+        dirnames[:] = sorted(kept)
         # Once per directory, not per file: 10,000 os.path.join calls cost as much as the stats.
         rel_dir = os.path.relpath(dirpath, top).replace(os.sep, "/")
         base = "/".join(p for p in (prefix, rel_dir) if p and p != ".")
         local_dir = os.path.join(dirpath, "")
         for fn in sorted(filenames):
+            if os.path.islink(local_dir + fn):
+                if follow is False:
+                    continue
+                resolve(local_dir + fn)
             rel = f"{base}/{fn}" if base else fn
             yield StagedFile.at(names.entry_path(rel), local_dir + fn)
 

@@ -32,6 +32,19 @@ _VERSION_RE = re.compile(r"v[0-9]+")
 _RUN_ID_RE = re.compile(r"[A-Za-z0-9_.\-]{1,128}")
 _UNSAFE = re.compile(r"[^A-Za-z0-9_\-.]")
 _PROJECT_FORBIDDEN = set("/\\#?%:\n\r")
+_DIGEST_RE = re.compile(r"[0-9a-fA-F]{32}")
+
+
+def _no_control(what: str, value: str) -> None:
+    """Refuse control characters (C0, DEL, C1): they corrupt terminals, logs and file names."""
+    bad = next((c for c in value if ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0), None)
+    if bad is not None:
+        raise InvalidNameError(f"{what} {value!r} contains the control character {bad!r}; remove it.")
+
+
+def is_digest(selector: str) -> bool:
+    """True for a 32-hex-digit content digest: a pin that always means that content, never an alias."""
+    return bool(_DIGEST_RE.fullmatch(selector))
 
 
 def is_version(selector: str) -> bool:
@@ -71,6 +84,7 @@ def artifact_name(name: str) -> str:
 def project_name(name: str) -> str:
     if not isinstance(name, str) or not name:
         raise InvalidNameError("Project name must be a non-empty string.")
+    _no_control("Project name", name)
     if len(name) > NAME_MAXLEN:
         raise InvalidNameError(f"Project name is longer than {NAME_MAXLEN} characters: {name!r}.")
     bad = sorted(set(name) & _PROJECT_FORBIDDEN)
@@ -82,6 +96,7 @@ def project_name(name: str) -> str:
 def artifact_type(type_: str, *, internal: bool = False) -> str:
     if not isinstance(type_, str) or not type_:
         raise InvalidNameError("Artifact type must be a non-empty string.")
+    _no_control("Artifact type", type_)
     if len(type_) > NAME_MAXLEN or "/" in type_ or ":" in type_:
         raise InvalidNameError(
             f"Artifact type {type_!r} may not contain '/' or ':' and is at most {NAME_MAXLEN} characters."
@@ -106,11 +121,16 @@ def reserved_combination(name: str, type_: str) -> None:
 def alias(value: str) -> str:
     if not isinstance(value, str) or not value:
         raise InvalidNameError("An alias must be a non-empty string.")
+    _no_control("Alias", value)
     if "/" in value or ":" in value or len(value) > NAME_MAXLEN:
         raise InvalidNameError(f"Alias {value!r} may not contain '/' or ':'.")
     if is_version(value):
         raise InvalidNameError(
             f"Alias {value!r} is reserved: version aliases like 'v3' are assigned by artiflow."
+        )
+    if is_digest(value):
+        raise InvalidNameError(
+            f"Alias {value!r} looks like a content digest, which always pins that content; pick another name."
         )
     return value
 
@@ -147,9 +167,13 @@ def tags(values: Iterable[str] | None) -> list[str]:
 def entry_path(path: str | os.PathLike[str]) -> str:
     """Normalise a logical entry path to POSIX form; refuse anything that could escape a root."""
     raw = os.fspath(path)
+    if not raw.isascii():
+        _utf8_path(raw)
     if raw and raw[0] != "/" and raw[-1] != "/" and "\\" not in raw and ":" not in raw and "\x00" not in raw:
         parts = raw.split("/")  # fast path: an already canonical relative POSIX path
         if "" not in parts and "." not in parts and ".." not in parts:
+            if len(raw) > MAX_COMPONENT_BYTES // 4:
+                _component_lengths(raw, parts)
             return raw
     if not raw or "\x00" in raw:
         raise InvalidNameError(f"Invalid artifact entry path {raw!r}.")
@@ -161,7 +185,30 @@ def entry_path(path: str | os.PathLike[str]) -> str:
         raise InvalidNameError(f"Artifact entry path {raw!r} may not contain '..'.")
     if not parts:
         raise InvalidNameError(f"Invalid artifact entry path {raw!r}.")
+    _component_lengths(raw, parts)
     return posixpath.join(*parts)
+
+
+MAX_COMPONENT_BYTES = 255  # the longest file name ext4, APFS, NTFS and S3 tools all accept
+
+
+def _utf8_path(raw: str) -> None:
+    try:
+        raw.encode("utf-8")
+    except UnicodeEncodeError:
+        shown = os.fsencode(raw) if os.name != "nt" else raw.encode("utf-8", "replace")
+        raise InvalidNameError(
+            f"File name {shown!r} is not valid UTF-8, so it cannot be stored portably; rename the file."
+        ) from None
+
+
+def _component_lengths(raw: str, parts: list[str]) -> None:
+    for part in parts:
+        if len(part.encode("utf-8")) > MAX_COMPONENT_BYTES:
+            raise InvalidNameError(
+                f"Artifact entry path {raw!r} has a component longer than {MAX_COMPONENT_BYTES} bytes, "
+                "which file systems cannot create; shorten it."
+            )
 
 
 

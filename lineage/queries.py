@@ -22,37 +22,53 @@ Cycles (a run that uses a version and logs it again) are visited once.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Callable, Iterable
 
 import networkx as nx
 
-from .graph import LineageEvent, LineageGraph, add_nodes  # noqa: F401 - LineageEvent is used by the doctest
+from .graph import Direction, LineageEvent, LineageGraph, _label, add_nodes  # noqa: F401 - LineageEvent: doctest
 from .walk import reach
 
 _FLOW = ("logged", "used")
 
 
-@dataclass(frozen=True)
 class LineageResult:
-    """A query's answer: the subgraph reached, plus convenience lists (nearest first).
+    """A query's answer: the reached nodes, nearest first, and the subgraph among them.
 
-    ``graph`` holds the reached nodes (the start included) with their attributes and the
-    ``logged``/``used`` edges between them; ``artifacts`` and ``runs`` exclude the start node.
+    ``artifacts`` and ``runs`` are addresses (``project/name:vN``, ``project/run_id``) excluding
+    the start node; ``depth`` maps every reached address (the start included) to its hops.
+    ``graph`` holds the reached nodes with their attributes and the ``logged``/``used`` edges
+    between them; it is built the first time it is read, as most callers only want the lists.
     """
 
-    root: str
-    graph: nx.DiGraph
-    artifacts: list[str] = field(default_factory=list)
-    runs: list[str] = field(default_factory=list)
-    depth: dict[str, int] = field(default_factory=dict)
+    def __init__(
+        self,
+        root: str,
+        graph: nx.DiGraph | Callable[[], nx.DiGraph],
+        artifacts: list[str] | None = None,
+        runs: list[str] | None = None,
+        depth: dict[str, int] | None = None,
+    ) -> None:
+        self.root = root
+        self._graph = graph
+        self.artifacts = artifacts if artifacts is not None else []
+        self.runs = runs if runs is not None else []
+        self.depth = depth if depth is not None else {}
+
+    @property
+    def graph(self) -> nx.DiGraph:
+        if not isinstance(self._graph, nx.DiGraph):
+            self._graph = self._graph()
+        return self._graph
 
     def __contains__(self, address: object) -> bool:
-        return address in self.artifacts or address in self.runs or address == self.root
+        return address in self.depth or address in self.artifacts or address in self.runs or address == self.root
 
     def __len__(self) -> int:
         return len(self.artifacts) + len(self.runs)
+
+    def __repr__(self) -> str:
+        return f"LineageResult(root={self.root!r}, artifacts={len(self.artifacts)}, runs={len(self.runs)})"
 
 
 def label(graph: nx.DiGraph, node: str) -> str:
@@ -60,40 +76,46 @@ def label(graph: nx.DiGraph, node: str) -> str:
     return _label(node, graph.nodes[node])
 
 
-def _label(node: str, data: dict[str, Any]) -> str:
-    if data.get("kind") == "artifact":
-        return str(data["ref"])
-    if data.get("kind") == "run":
-        return str(data.get("path") or f"{data.get('project')}/{data['id']}")
-    return node
-
-
 def _walk(g: LineageGraph, start: str, *, up: bool, depth: int | None) -> LineageResult:
     if depth is not None and depth < 0:
         raise ValueError("depth must be None or a non-negative number of hops.")
     g.sync()
     root = g.node(start)
-    seen = reach(g, root, "in" if up else "out", depth)
-    return _result(g, root, seen)
+    direction: Direction = "in" if up else "out"
+    seen = reach(g, root, direction, depth)
+    with g.lock:
+        labels = g.describe(())
+        rings: list[list[str]] = []
+        for n, d in seen.items():  # a walk reaches nodes ring by ring
+            if d == len(rings):
+                rings.append([])
+            if n in labels:  # not: a record whose version or run is gone
+                rings[d].append(n)
+        order = [n for ring in rings[1:] for n in sorted(ring, key=labels.__getitem__)]
+        artifacts = [labels[n] for n in order if n.startswith("artifact:")]
+        runs = [labels[n] for n in order if n.startswith("run:")]
+        seen = {n: seen[n] for ring in rings for n in ring}
+        by_label = {labels[n]: d for n, d in seen.items()}
+    return LineageResult(labels[root], lambda: _subgraph(g, seen, direction), artifacts, runs, by_label)
 
 
-def _result(g: LineageGraph, root: str, seen: dict[str, int]) -> LineageResult:
+def _subgraph(g: LineageGraph, seen: dict[str, int], direction: Direction) -> nx.DiGraph:
+    """The reached nodes with their attributes and the flow edges among them."""
     with g.lock:
         nodes = g.graph.nodes
-        data = {n: nodes[n] for n in seen}
-        # g.graph.subgraph(seen) is avoided: its views are slow, and so are the per-node
-        # ``succ[u]`` views (out_edges(nbunch) reads the dicts); add_nodes copies the attributes
+        flow = g.flow(list(seen), direction)
         sub = nx.DiGraph()
-        add_nodes(sub, data)
-        sub.add_edges_from(
-            (u, v, d) for u, v, d in g.graph.out_edges(seen, data=True) if v in seen and d["kind"] in _FLOW
-        )
-        labels = {n: _label(n, d) for n, d in data.items()}
-        order = sorted(seen, key=lambda n: (seen[n], labels[n]))
-        artifacts = [labels[n] for n in order if n != root and data[n]["kind"] == "artifact"]
-        runs = [labels[n] for n in order if n != root and data[n]["kind"] == "run"]
-        depth = {labels[n]: d for n, d in seen.items()}
-    return LineageResult(labels[root], sub, artifacts, runs, depth)
+        add_nodes(sub, {n: nodes[n] for n in seen})
+        up = direction == "in"
+        edges = []
+        for n in seen:
+            # going up, a version's side holds its logs and a run's its uses; going down the reverse
+            kind = "logged" if n.startswith("artifact:") == up else "used"
+            for o, seq in flow[n].items():
+                if o in seen:
+                    edges.append((o, n, {"kind": kind, "seq": seq}) if up else (n, o, {"kind": kind, "seq": seq}))
+        sub.add_edges_from(edges)
+    return sub
 
 
 def upstream(g: LineageGraph, node: str, depth: int | None = None) -> LineageResult:

@@ -24,6 +24,10 @@ markdown artifact.
 mapped run, committed by a ``<task>-finish`` task once all of them completed (see
 :mod:`.parts`); ``collaborative=False`` logs one version per mapped run instead.
 
+Caching is keyed on content: ``cache_policy=INPUTS + TASK_SOURCE`` on an artifact task (or
+``ARTIFACT_INPUTS`` on any task) hashes ``"features:latest"`` as the version ``latest`` names when
+the run starts, and a ``.map`` result as the version it committed (see :mod:`.caching`).
+
 ``ArtifactSerializer`` stores any task's return value as an artifact version (as its
 ``result_serializer``); Prefect's result record then holds only the pointer.
 """
@@ -40,6 +44,7 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
     ) from exc
 
 from .binding import Output
+from .caching import ARTIFACT_INPUTS, ArtifactInputs
 from .flow import artifact_flow
 from .parts import MappedArtifacts, PartRef
 from .refs import ArtifactRef
@@ -48,6 +53,8 @@ from .serializer import ArtifactSerializer
 from .task import ArtifactTask, artifact_task
 
 __all__ = [
+    "ARTIFACT_INPUTS",
+    "ArtifactInputs",
     "ArtifactRef",
     "ArtifactSerializer",
     "ArtifactTask",

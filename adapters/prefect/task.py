@@ -35,6 +35,7 @@ from prefect.cache_policies import NO_CACHE
 from artiflow import Artifact, Settings, Store
 
 from . import ui
+from .caching import artifact_aware, register_cache_transform
 from .binding import (
     Output,
     OutputSpec,
@@ -45,10 +46,11 @@ from .binding import (
     normalize_outputs,
     parameters_of,
 )
-from .flow import running, target
+from .flow import project_is_default, running, target
 from .parts import DEFAULT_PREFIX, Part, group, map_parts, part_refs
 from .refs import ArtifactRef
 from .runs import Identity, Scope, current_scope
+from .say import say
 from .stores import StoreHandle
 
 if TYPE_CHECKING:
@@ -106,8 +108,11 @@ class ArtifactTask(Task[P, R]):
       ``index`` (default ``"part-{index:05d}/"``); ``""`` keeps the paths as returned, and two
       parts that give one path different content then fail the finishing task.
 
-    A Prefect cache hit (state ``Cached``) does not call the function, so it opens no Run; its
-    result is still the ``ArtifactRef`` of the exact version the cached run logged.
+    Cache keys see artifact inputs as the version they resolve to when the run starts (see
+    :mod:`.caching`): Prefect's default policy and ``INPUTS`` in ``cache_policy=`` become
+    :data:`~.caching.ARTIFACT_INPUTS`, so a moved alias misses and identical content hits. A
+    cache hit (state ``Cached``) does not call the function, so it opens no Run; its result is
+    still the ``ArtifactRef`` of the exact version the cached run logged.
     """
 
     def __init__(
@@ -127,6 +132,8 @@ class ArtifactTask(Task[P, R]):
         if inspect.isgeneratorfunction(fn) or inspect.isasyncgenfunction(fn):
             raise TypeError("@artifact_task does not support generator functions; return the artifact instead.")
         super().__init__(fn=fn, **task_kwargs)
+        # Prefect's default policy and an explicit INPUTS hash artifact inputs by what they resolve to.
+        self.cache_policy = artifact_aware(self.cache_policy)
         user_fn = self.fn
         outs, several = normalize_outputs(outputs)
         handle = store if isinstance(store, StoreHandle) else StoreHandle(store, settings)
@@ -306,6 +313,11 @@ def open_scope(
 ) -> Scope:
     """The Run of this task run, created, or resumed on a retry (same task run id)."""
     store, project = target(spec.handle, spec.project)
+    if spec.project is None and project_is_default(store, project):
+        say(
+            f"artiflow: task {spec.name!r} logs to the default project {project!r}; pass project= to "
+            "@artifact_task or @artifact_flow, or set ARTIFLOW_PROJECT.", logging.WARNING,
+        )
     params = dict(ctx.parameters) if ctx is not None else parameters_of(fn, args, kwargs)
     identity = Identity.of_task_run(ctx, ctx.task.name if ctx is not None else spec.name, params)
     scope = Scope(identity, project, store, ui=spec.ui and ctx is not None)
@@ -396,17 +408,4 @@ def finish_map(spec: TaskSpec, parts: list[Any]) -> ArtifactRef | dict[str, Arti
     return next(iter(refs.values())) if len(refs) == 1 else refs
 
 
-def _cache_key_of(artifact: Artifact) -> tuple[str, ...]:
-    """How Prefect's ``INPUTS`` cache policy sees an Artifact argument: by content, not pickle."""
-    if artifact.is_draft():
-        return ("artiflow-draft", artifact.name, artifact.manifest.digest())
-    return ("artiflow", artifact.qualified_name, artifact.digest)
-
-
-def _register_cache_transform() -> None:
-    from prefect.cache_policies import STABLE_TRANSFORMS
-
-    STABLE_TRANSFORMS.setdefault(Artifact, _cache_key_of)
-
-
-_register_cache_transform()
+register_cache_transform()

@@ -11,7 +11,7 @@ from rich.markup import escape
 from artiflow import Api, Artifact, ArtifactNotFoundError, ManifestEntry
 
 from .. import names
-from .context import JsonOption, cli_state, report_errors, resolve
+from .context import JsonOption, RefArg, cli_state, report_errors, resolve
 from .records import collection_record, latest_of, run_record, version_record
 from .render import Listing, describe_run, emit_json, human_size, when
 
@@ -79,7 +79,7 @@ def ls(
 @report_errors
 def show(
     ctx: typer.Context,
-    ref: Annotated[str, typer.Argument(help="[project/]name[:vN|:alias|:digest]", show_default=False)],
+    ref: RefArg,
     max_files: Annotated[int, typer.Option("--max-files", min=1, help="List at most this many files.")] = 20,
     as_json: JsonOption = False,
 ) -> None:

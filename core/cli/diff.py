@@ -11,7 +11,7 @@ from rich.markup import escape
 
 from artiflow import Api, Artifact, ManifestEntry
 
-from .context import JsonOption, cli_state, report_errors, resolve
+from .context import JsonOption, cli_state, complete_ref, report_errors, resolve
 from .render import Listing, count, emit_json, human_size
 
 _MISSING = object()
@@ -84,10 +84,13 @@ def _size(n: int | None) -> str:
 @report_errors
 def diff(
     ctx: typer.Context,
-    ref_a: Annotated[str, typer.Argument(help="The old version: [project/]name[:vN|:alias|:digest]", show_default=False)],
+    ref_a: Annotated[
+        str, typer.Argument(help="The old version: [project/]name[:vN|:alias|:digest]", show_default=False,
+                            autocompletion=complete_ref)
+    ],
     ref_b: Annotated[
         str, typer.Argument(help="The new version; a bare :vN or :alias means the same artifact as REF_A.",
-                            show_default=False)
+                            show_default=False, autocompletion=complete_ref)
     ],
     exit_code: Annotated[
         bool, typer.Option("--exit-code", help="Exit with 1 if the versions differ (as git diff --exit-code).")
@@ -96,7 +99,7 @@ def diff(
 ) -> None:
     """Compare two versions: files added (+), removed (-) and changed (~) with their sizes, and metadata.
 
-    >>> artiflow diff cats:v0 cats:v1          # doctest: +SKIP
+    REF_B may be just ':v1' or ':alias' for another version of the same artifact.
     """
     state = cli_state(ctx)
     with state.store() as store:

@@ -14,10 +14,9 @@ from rich.markup import escape
 
 from artiflow import Api, Artifact, ArtifactNotFoundError, ArtiflowError
 
-from .context import cli_state, report_errors, resolve
+from .context import RefArg, cli_state, report_errors, resolve
 from .render import count, human_size
 
-Ref = Annotated[str, typer.Argument(help="[project/]name[:vN|:alias|:digest]", show_default=False)]
 Name = Annotated[str, typer.Argument(help="The alias or tag.", show_default=False)]
 
 alias_app = typer.Typer(help="Add or remove an alias of a version (an alias names one version at a time).",
@@ -35,7 +34,7 @@ def _holder(api: Api, art: Artifact, alias: str) -> Artifact | None:
 
 @alias_app.command("add")
 @report_errors
-def alias_add(ctx: typer.Context, ref: Ref, name: Name) -> None:
+def alias_add(ctx: typer.Context, ref: RefArg, name: Name) -> None:
     """Point alias NAME at the version REF names; an alias held by another version moves here."""
     state = cli_state(ctx)
     with state.store() as store:
@@ -53,7 +52,7 @@ def alias_add(ctx: typer.Context, ref: Ref, name: Name) -> None:
 
 @alias_app.command("rm")
 @report_errors
-def alias_rm(ctx: typer.Context, ref: Ref, name: Name) -> None:
+def alias_rm(ctx: typer.Context, ref: RefArg, name: Name) -> None:
     """Remove alias NAME from the version REF names."""
     state = cli_state(ctx)
     with state.store() as store:
@@ -73,7 +72,7 @@ def alias_rm(ctx: typer.Context, ref: Ref, name: Name) -> None:
 
 @tag_app.command("add")
 @report_errors
-def tag_add(ctx: typer.Context, ref: Ref, name: Name) -> None:
+def tag_add(ctx: typer.Context, ref: RefArg, name: Name) -> None:
     """Tag the version REF names with NAME."""
     state = cli_state(ctx)
     with state.store() as store:
@@ -88,7 +87,7 @@ def tag_add(ctx: typer.Context, ref: Ref, name: Name) -> None:
 
 @tag_app.command("rm")
 @report_errors
-def tag_rm(ctx: typer.Context, ref: Ref, name: Name) -> None:
+def tag_rm(ctx: typer.Context, ref: RefArg, name: Name) -> None:
     """Remove tag NAME from the version REF names."""
     state = cli_state(ctx)
     with state.store() as store:
@@ -113,7 +112,7 @@ def _confirm(question: str) -> bool:
 @report_errors
 def delete(
     ctx: typer.Context,
-    ref: Ref,
+    ref: RefArg,
     delete_aliases: Annotated[
         bool, typer.Option("--delete-aliases", help="Also remove the version's aliases (refused otherwise).")
     ] = False,

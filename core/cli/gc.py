@@ -7,8 +7,8 @@ from typing import Annotated
 import typer
 
 from ..gc import DEFAULT_GRACE_SECONDS, MIN_GRACE_SECONDS, collect_garbage
-from .context import cli_state, report_errors
-from .render import human_size
+from .context import JsonOption, cli_state, report_errors
+from .render import emit_json, human_size
 
 
 @report_errors
@@ -22,6 +22,7 @@ def gc(
     force: Annotated[
         bool, typer.Option("--force", help="Allow a --grace below 10 minutes (only when no log is running).")
     ] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Find blobs that no committed version (or open collaborative version) references, and remove them.
 
@@ -39,6 +40,11 @@ def gc(
     state = cli_state(ctx)
     with state.store() as store:
         report = collect_garbage(store, dry_run=dry_run, grace_seconds=grace)
+    if as_json:
+        emit_json({"dry_run": dry_run, "live": report.live, "orphans": report.orphans,
+                   "orphan_bytes": report.orphan_bytes, "temp": report.temp, "young": report.young,
+                   "uploads": report.uploads})
+        return
     verb = "would remove" if dry_run else "removed"
     for key in report.orphans:
         state.out.print(f"orphan  {key}")

@@ -14,7 +14,7 @@ from artiflow import Api, Artifact, init
 
 from .. import names
 from ..artifact import add_path
-from .context import JsonOption, cli_state, report_errors, resolve
+from .context import JsonOption, RefArg, cli_state, report_errors, resolve
 from .progress import TransferProgress
 from .records import version_record
 from .render import count, emit_json, human_size
@@ -100,7 +100,7 @@ def default_name(path: str) -> str:
 @report_errors
 def get(
     ctx: typer.Context,
-    ref: Annotated[str, typer.Argument(help="[project/]name[:vN|:alias|:digest]", show_default=False)],
+    ref: RefArg,
     root: Annotated[
         Path | None,
         typer.Option(

@@ -13,7 +13,7 @@ from artiflow import Api, Artifact, DigestMismatchError
 
 from .. import names
 from ..digests import md5_file
-from .context import JsonOption, cli_state, report_errors, resolve
+from .context import JsonOption, RefArg, cli_state, report_errors, resolve
 from .render import count, emit_json
 
 
@@ -46,7 +46,7 @@ def check_directory(art: Artifact, root: Path) -> dict[str, list[str]]:
 @report_errors
 def verify(
     ctx: typer.Context,
-    ref: Annotated[str, typer.Argument(help="[project/]name[:vN|:alias|:digest]", show_default=False)],
+    ref: RefArg,
     directory: Annotated[
         Path | None,
         typer.Argument(help="Directory to check. [default: the store's own copies]", show_default=False),

@@ -18,10 +18,9 @@ from . import schema as s
 from .records import EdgeRecord
 
 if TYPE_CHECKING:
-    from artiflow.lineage.graph import Direction, FlowRow, VersionInfo
+    from artiflow.lineage.graph import Direction, FlowRow, RunRow, VersionRow
 
     from .store import MetadataStore
-
 
 
 def edge_query() -> sa.Select[Any]:
@@ -37,6 +36,30 @@ def edge_query() -> sa.Select[Any]:
         .join(r, r.c.id == e.c.run_id)
         .order_by(e.c.id)
     )
+
+
+def _raw(
+    conn: sa.Connection, sql: str, ids: Sequence[Any], params: tuple[Any, ...] = (), batch: int = SQL_BATCH
+) -> list[tuple[Any, ...]]:
+    """Rows of ``sql`` for ``ids`` in batches, on the driver's own cursor.
+
+    A walk makes a few dozen of these queries per depth-20 question, each returning hundreds of
+    rows: SQLAlchemy's statement compilation and row objects would cost as much as SQLite's
+    work. ``{p}`` in ``sql`` is one placeholder (for ``params``, which come first) and ``{ps}``
+    the batch's placeholders.
+    """
+    if not ids:
+        return []
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    out: list[tuple[Any, ...]] = []
+    try:
+        for part in batched(ids, batch):
+            cursor.execute(sql.format(p=mark, ps=", ".join([mark] * len(part))), (*params, *part))
+            out.extend(cursor.fetchall())
+    finally:
+        cursor.close()
+    return out
 
 
 class SqlLineageSource:
@@ -73,40 +96,57 @@ class SqlLineageSource:
         return [rows[k] for k in sorted(rows)]
 
     def flow_of(
-        self, *, version_ids: Sequence[str], run_ids: Sequence[str], direction: Direction
-    ) -> list[FlowRow]:
-        """The bare edge rows ``(id, kind, created, run_id, version_id)`` on one side of these
-        versions and runs, in no order: the edges table alone, no join (see :meth:`describe`)."""
-        e = s.edges
+        self, *, version_keys: Sequence[int], run_keys: Sequence[int], direction: Direction
+    ) -> tuple[list[FlowRow], list[FlowRow]]:
+        """The records on one side (``in``: a version's logs, a run's uses; ``out``: the reverse)
+        of these versions, and of these runs (by key), as bare ``(key, other node, other key, id,
+        created)`` rows in no order: read from the edges table's covering indexes alone."""
         kinds = ("logged", "used") if direction == "in" else ("used", "logged")
-        cols = (e.c.id, e.c.kind, e.c.created, e.c.run_id, e.c.version_id)
-        rows: list[FlowRow] = []
         with self._md.engine.connect() as conn:
-            for column, ids, kind in ((e.c.version_id, version_ids, kinds[0]), (e.c.run_id, run_ids, kinds[1])):
-                for batch in batched(list(ids), self.batch_size):
-                    q = sa.select(*cols).where(column.in_(batch), e.c.kind == kind)
-                    rows.extend((i, k, bool(c), r, v) for i, k, c, r, v in conn.execute(q).all())
-        return rows
+            by_version = _raw(
+                conn,
+                "SELECT version_key, 'run:' || run_id, run_key, id, created FROM edges "
+                "WHERE kind = {p} AND version_key IN ({ps})",
+                version_keys,
+                (kinds[0],),
+                self.batch_size,
+            )
+            by_run = _raw(
+                conn,
+                "SELECT run_key, 'artifact:' || version_id, version_key, id, created FROM edges "
+                "WHERE kind = {p} AND run_key IN ({ps})",
+                run_keys,
+                (kinds[1],),
+                self.batch_size,
+            )
+        return by_version, by_run  # type: ignore[return-value]
 
     def describe(
-        self, *, version_ids: Sequence[str], run_ids: Sequence[str]
-    ) -> tuple[dict[str, VersionInfo], dict[str, str]]:
-        """What the graph keeps of these versions (``project, name, type, version_index, state``)
-        and runs (their project), looked up by primary key in batches."""
-        v, c, r = s.versions, s.collections, s.runs
-        versions: dict[str, VersionInfo] = {}
-        runs: dict[str, str] = {}
-        vq = sa.select(v.c.id, c.c.project, c.c.name, c.c.type, v.c.version_index, v.c.state).join(
-            c, c.c.id == v.c.collection_id
+        self,
+        *,
+        version_ids: Sequence[str] = (),
+        run_ids: Sequence[str] = (),
+        version_keys: Sequence[int] = (),
+        run_keys: Sequence[int] = (),
+    ) -> tuple[list[VersionRow], list[RunRow]]:
+        """What the graph keeps of these versions and runs, by id or by key (node keys and labels
+        included), in batches; by key from covering indexes alone."""
+        version = (
+            "SELECT 'artifact:' || v.id, c.project || '/' || c.name || ':v' || CAST(v.version_index AS TEXT), "
+            "v.key, v.id, c.project, c.name, c.type, v.version_index, v.state FROM versions v{by} "
+            "JOIN collections c ON c.id = v.collection_id WHERE v.{col} IN ({{ps}})"
         )
+        run = "SELECT 'run:' || id, project || '/' || id, key, id, project FROM runs{by} WHERE {col} IN ({{ps}})"
         with self._md.engine.connect() as conn:
-            for batch in batched(list(version_ids), self.batch_size):
-                for vid, project, name, type_, index, state in conn.execute(vq.where(v.c.id.in_(batch))).all():
-                    versions[vid] = (project, name, type_, int(index), state)
-            rq = sa.select(r.c.id, r.c.project)
-            for batch in batched(list(run_ids), self.batch_size):
-                runs.update((rid, project) for rid, project in conn.execute(rq.where(r.c.id.in_(batch))).all())
-        return versions, runs
+            # SQLite's planner may prefer the primary key's own index, which does not cover
+            sqlite = conn.dialect.name == "sqlite"
+            by_v, by_r = (" INDEXED BY ix_versions_lineage", " INDEXED BY ix_runs_lineage") if sqlite else ("", "")
+            n = self.batch_size
+            versions = _raw(conn, version.format(by="", col="id"), version_ids, batch=n)
+            versions += _raw(conn, version.format(by=by_v, col="key"), version_keys, batch=n)
+            runs = _raw(conn, run.format(by="", col="id"), run_ids, batch=n)
+            runs += _raw(conn, run.format(by=by_r, col="key"), run_keys, batch=n)
+        return versions, runs  # type: ignore[return-value]
 
     def resolve_artifact(self, ref: str) -> str | None:
         """The version id of ``project/name:vN`` (deleted versions included), or None."""

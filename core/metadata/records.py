@@ -19,6 +19,13 @@ class RunRecord:
     exit_code: int | None
     created_at: datetime
     finished_at: datetime | None
+    entity: str | None = None
+    tags: tuple[str, ...] = ()
+    notes: str | None = None
+    summary: dict[str, Any] = field(default_factory=dict)
+    host: str | None = None
+    pid: int | None = None
+    heartbeat_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,3 +101,27 @@ class EdgeRecord:
     type: str
     version_index: int
     state: str = "COMMITTED"
+
+
+@dataclass(frozen=True, slots=True)
+class VersionEdit:
+    """What one object changed on a version since it was loaded: applied as a delta, never a snapshot.
+
+    ``description`` is set only when ``set_description`` is true; ``metadata`` keys are set (or, in
+    ``drop_metadata``, removed) one by one, so edits to other keys made meanwhile are kept.
+    """
+
+    add_aliases: tuple[str, ...] = ()
+    remove_aliases: tuple[str, ...] = ()
+    add_tags: tuple[str, ...] = ()
+    remove_tags: tuple[str, ...] = ()
+    set_description: bool = False
+    description: str | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+    drop_metadata: tuple[str, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(
+            self.add_aliases or self.remove_aliases or self.add_tags or self.remove_tags
+            or self.set_description or self.metadata or self.drop_metadata
+        )

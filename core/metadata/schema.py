@@ -9,6 +9,14 @@ JSONType = sa.JSON().with_variant(JSONB(), "postgresql")
 
 metadata = sa.MetaData()
 
+# Integer node keys for lineage walks, numbered in creation order (a PostgreSQL sequence; on
+# SQLite the writer takes the next number inside its write lock, see ``next_key``). A walk looks
+# nodes up by these: what one run used and logged was created at about the same time, so their
+# keys sit side by side in the indexes and each lookup finds its pages already read, where text
+# ids (random uuid hex) scatter every lookup over the whole index.
+versions_key_seq = sa.Sequence("versions_key_seq")
+runs_key_seq = sa.Sequence("runs_key_seq")
+
 collections = sa.Table(
     "collections",
     metadata,
@@ -38,8 +46,11 @@ versions = sa.Table(
     sa.Column("distributed_id", sa.String(128), nullable=True),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("key", sa.BigInteger, versions_key_seq, nullable=True),
     sa.UniqueConstraint("collection_id", "version_index", name="uq_version_index"),
     sa.Index("ix_versions_digest", "collection_id", "digest"),
+    # covering: a lineage walk describes the versions it reached from this index alone
+    sa.Index("ix_versions_lineage", "key", "id", "collection_id", "version_index", "state"),
 )
 
 aliases = sa.Table(
@@ -70,6 +81,27 @@ runs = sa.Table(
     sa.Column("exit_code", sa.Integer, nullable=True),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("key", sa.BigInteger, runs_key_seq, nullable=True),
+    sa.Index("ix_runs_lineage", "key", "id", "project"),  # covering, for a lineage walk
+    # W&B's run fields (revision 0006): free-form, recorded as given.
+    sa.Column("entity", sa.String(128), nullable=True),
+    sa.Column("tags", JSONType, nullable=True),
+    sa.Column("notes", sa.Text, nullable=True),
+    sa.Column("summary", JSONType, nullable=True),
+    # Liveness (revision 0006): a running run whose process is gone reads as "crashed".
+    sa.Column("host", sa.String(256), nullable=True),
+    sa.Column("pid", sa.Integer, nullable=True),
+    sa.Column("heartbeat_at", sa.DateTime(timezone=True), nullable=True),
+)
+
+# ``run.log()`` rows: one per committed step, scalar values only (numbers, strings, bools).
+run_history = sa.Table(
+    "run_history",
+    metadata,
+    sa.Column("run_id", sa.String(128), sa.ForeignKey("runs.id"), primary_key=True),
+    sa.Column("step", sa.Integer, primary_key=True),
+    sa.Column("data", JSONType, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
 )
 
 # The durable truth of lineage: one row per log or use of a version by a run.
@@ -83,10 +115,15 @@ edges = sa.Table(
     sa.Column("created", sa.Boolean, nullable=False),  # True on the log that created the version
     sa.Column("use_as", sa.String(128), nullable=True),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("version_key", sa.BigInteger, nullable=True),  # versions.key and runs.key, for walks
+    sa.Column("run_key", sa.BigInteger, nullable=True),
     # A lineage walk loads one side of a node (a version's logs, or its uses): the kind is in the
     # index so that a version used by thousands of runs finds its one log without reading them.
     sa.Index("ix_edges_version_kind", "version_id", "kind"),
     sa.Index("ix_edges_run_kind", "run_id", "kind"),
+    # The same by integer key, covering every column a walk reads (it never visits the table).
+    sa.Index("ix_edges_version_flow", "version_key", "kind", "run_key", "run_id", "created", "id"),
+    sa.Index("ix_edges_run_flow", "run_key", "kind", "version_key", "version_id", "created", "id"),
 )
 
 # Collaborative versions: one open collaborative version per (collection, distributed id) collects the parts
@@ -117,3 +154,19 @@ collab_parts = sa.Table(
     sa.Column("manifest_digest", sa.String(64), nullable=False),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
 )
+
+
+def next_key(conn: sa.Connection, table: sa.Table) -> sa.ColumnElement[int] | None:
+    """The ``key`` to insert a new version or run with: ``None`` on PostgreSQL (its sequence
+    numbers it), else one more than the largest (the writer holds SQLite's write lock)."""
+    if conn.dialect.name == "postgresql":
+        return None
+    return sa.select(sa.func.coalesce(sa.func.max(table.c.key), 0) + 1).scalar_subquery()
+
+
+def node_keys(run_id: str, version_id: str) -> dict[str, sa.ColumnElement[int]]:
+    """``version_key`` and ``run_key`` for a new edge record, looked up from its two ends."""
+    return {
+        "version_key": sa.select(versions.c.key).where(versions.c.id == version_id).scalar_subquery(),
+        "run_key": sa.select(runs.c.key).where(runs.c.id == run_id).scalar_subquery(),
+    }

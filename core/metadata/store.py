@@ -20,16 +20,17 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
-from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
 from ..errors import ArtifactNotFoundError, StoreError, TypeCollisionError
 from ..batches import batched
-from ..names import version_index
+from ..names import is_digest, version_index
 from . import schema as s
+from . import runinfo
+from .engine import disconnected, retryable, sqlite_setup
 from .lineage import edge_query
 from .migrate import ensure_schema
-from .records import CollectionRecord, EdgeRecord, NewVersion, RunRecord, VersionRecord
+from .records import CollectionRecord, EdgeRecord, NewVersion, RunRecord, VersionEdit, VersionRecord
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -38,6 +39,7 @@ Clock = Callable[[], datetime]
 COMMITTED = "COMMITTED"
 DELETED = "DELETED"
 _RETRIES = 30
+_RECONNECTS = 3
 
 
 def _utcnow() -> datetime:
@@ -57,11 +59,15 @@ def type_collision_message(name: str, existing: str, wanted: str) -> str:
     )
 
 
-class MetadataStore:
+class MetadataStore(runinfo.RunFields):
     """Collections, versions, aliases, tags, runs and log/use edges in one SQL database."""
 
-    def __init__(self, url: str, *, busy_timeout: float = 60.0, clock: Clock = _utcnow) -> None:
+    def __init__(
+        self, url: str, *, busy_timeout: float = 60.0, clock: Clock = _utcnow,
+        heartbeat_timeout: float = runinfo.DEFAULT_HEARTBEAT_TIMEOUT,
+    ) -> None:
         self.url = url
+        self.heartbeat_timeout = heartbeat_timeout
         self._clock = clock
         self.is_sqlite = url.startswith("sqlite")
         if self.is_sqlite:
@@ -71,7 +77,7 @@ class MetadataStore:
             self.engine: Engine = sa.create_engine(
                 url, connect_args={"timeout": busy_timeout, "check_same_thread": False}
             )
-            _sqlite_setup(self.engine)
+            sqlite_setup(self.engine)
         else:
             self.engine = sa.create_engine(url, pool_pre_ping=True)
         # A store dropped without close() still closes its pooled connections (a server-side
@@ -102,14 +108,19 @@ class MetadataStore:
     def _write(self, fn: Callable[[Connection], T]) -> T:
         """Run ``fn`` in one write transaction, retrying on lock contention and unique races."""
         delay = 0.005
+        disconnects = 0
         for attempt in range(_RETRIES):
             try:
                 with self.engine.connect() as conn:
                     conn.execution_options(artiflow_write=True)
                     with conn.begin():
                         return fn(conn)
-            except (sa.exc.IntegrityError, sa.exc.OperationalError) as exc:
-                if not _retryable(exc) or attempt == _RETRIES - 1:
+            except (sa.exc.IntegrityError, sa.exc.OperationalError, sa.exc.InterfaceError) as exc:
+                # A dropped connection (server restart, idle timeout) re-runs the whole transaction on
+                # a fresh one, a few times; the pool's pre-ping catches most before they are used.
+                lost = disconnected(exc)
+                disconnects += lost
+                if (not lost and not retryable(exc)) or disconnects > _RECONNECTS or attempt == _RETRIES - 1:
                     if isinstance(exc, sa.exc.OperationalError) and "locked" in str(exc):
                         raise StoreError(
                             f"The metadata database {self.url} stayed locked; another process holds it. "
@@ -124,16 +135,14 @@ class MetadataStore:
     # -- runs ----------------------------------------------------------------------------------
 
     def create_run(
-        self,
-        *,
-        run_id: str,
-        project: str,
-        name: str,
-        group: str | None,
-        job_type: str | None,
-        config: dict[str, Any],
+        self, *, run_id: str, project: str, name: str, group: str | None, job_type: str | None,
+        config: dict[str, Any], details: dict[str, Any] | None = None,
     ) -> RunRecord:
+        """Record a new run, or resume one; ``details`` sets W&B fields and liveness (host, pid)."""
         now = self._clock()
+        extra = {k: v for k, v in (details or {}).items() if v is not None}
+        if "pid" in extra:
+            extra.setdefault("heartbeat_at", now)
 
         def tx(conn: Connection) -> RunRecord:
             existing = conn.execute(sa.select(s.runs).where(s.runs.c.id == run_id)).first()
@@ -141,13 +150,14 @@ class MetadataStore:
                 conn.execute(
                     sa.update(s.runs)
                     .where(s.runs.c.id == run_id)
-                    .values(state="running", finished_at=None, exit_code=None, config=config)
+                    .values(state="running", finished_at=None, exit_code=None, config=config, **extra)
                 )
             else:
+                key = {} if (k := s.next_key(conn, s.runs)) is None else {"key": k}
                 conn.execute(
                     sa.insert(s.runs).values(
                         id=run_id, project=project, name=name, group=group, job_type=job_type,
-                        config=config, state="running", exit_code=None, created_at=now, finished_at=None,
+                        config=config, state="running", exit_code=None, created_at=now, finished_at=None, **key, **extra,
                     )
                 )
             return self._run(conn, run_id)
@@ -176,13 +186,13 @@ class MetadataStore:
         if project is not None:
             q = q.where(s.runs.c.project == project)
         with self._read() as conn:
-            return [_run_record(r) for r in conn.execute(q).mappings()]
+            return [runinfo.run_record(r, timeout=self.heartbeat_timeout) for r in conn.execute(q).mappings()]
 
     def _run(self, conn: Connection, run_id: str) -> RunRecord:
         row = conn.execute(sa.select(s.runs).where(s.runs.c.id == run_id)).mappings().first()
         if row is None:
             raise ArtifactNotFoundError(f"Run {run_id!r} does not exist.")
-        return _run_record(row)
+        return runinfo.run_record(row, timeout=self.heartbeat_timeout)
 
     # -- versions ------------------------------------------------------------------------------
 
@@ -218,13 +228,14 @@ class MetadataStore:
             top = conn.execute(
                 sa.select(sa.func.max(s.versions.c.version_index)).where(s.versions.c.collection_id == coll.id)
             ).scalar()
+            key = {} if (k := s.next_key(conn, s.versions)) is None else {"key": k}
             conn.execute(
                 sa.insert(s.versions).values(
                     id=vid, collection_id=coll.id, version_index=0 if top is None else top + 1,
                     digest=new.digest, manifest_digest=new.manifest_digest, state=COMMITTED,
                     description=new.description, metadata=new.metadata, size=new.size,
                     file_count=new.file_count, run_id=new.run_id, distributed_id=new.distributed_id,
-                    created_at=now, updated_at=now,
+                    created_at=now, updated_at=now, **key,
                 )
             )
             self._add_tags(conn, vid, new.tags)
@@ -238,7 +249,8 @@ class MetadataStore:
     ) -> None:
         conn.execute(
             sa.insert(s.edges).values(
-                run_id=run_id, version_id=version_id, kind=kind, created=created, use_as=use_as, created_at=now
+                run_id=run_id, version_id=version_id, kind=kind, created=created, use_as=use_as, created_at=now,
+                **s.node_keys(run_id, version_id),
             )
         )
 
@@ -249,7 +261,7 @@ class MetadataStore:
             conn.execute(
                 sa.insert(s.edges).values(
                     run_id=run_id, version_id=version_id, kind="used", created=False, use_as=use_as,
-                    created_at=now,
+                    created_at=now, **s.node_keys(run_id, version_id),
                 )
             )
 
@@ -296,38 +308,66 @@ class MetadataStore:
                 conn.execute(sa.insert(s.tags).values(version_id=version_id, tag=tag))
                 have.add(tag)
 
-    def update_version(
-        self,
-        version_id: str,
-        *,
-        description: str | None,
-        metadata: dict[str, Any],
-        aliases: Sequence[str],
-        tags: Sequence[str],
-    ) -> VersionRecord:
+    def edit_version(self, version_id: str, edit: VersionEdit) -> VersionRecord:
+        """Apply one object's changes to a version, inside the collection lock; return the result.
+
+        Only what ``edit`` names changes: aliases and tags others added meanwhile are kept, an alias
+        another writer moved away is not pulled back, and ``latest`` is never touched here (it
+        moves only when a version is logged). An added alias held by another version moves here.
+
+        >>> store.edit_version(vid, VersionEdit(add_aliases=("best",)))   # doctest: +SKIP
+        """
         now = self._clock()
+        if "latest" in edit.add_aliases or "latest" in edit.remove_aliases:
+            raise StoreError(
+                "Alias 'latest' moves only when a version is logged; re-log that version's content "
+                "with run.log_artifact() to make it latest."
+            )
 
         def tx(conn: Connection) -> VersionRecord:
-            rec = self._version(conn, version_id)
             coll_id = self._collection_id(conn, version_id)
-            conn.execute(
-                sa.update(s.versions)
-                .where(s.versions.c.id == version_id)
-                .values(description=description, metadata=metadata, updated_at=now)
-            )
-            conn.execute(sa.delete(s.aliases).where(s.aliases.c.version_id == version_id))
-            self._move_aliases(conn, coll_id, version_id, aliases)
-            conn.execute(sa.delete(s.tags).where(s.tags.c.version_id == version_id))
-            self._add_tags(conn, version_id, tags)
-            del rec
+            self._lock_collection(conn, coll_id)
+            rec = self._version(conn, version_id)
+            if edit.add_aliases and rec.state != COMMITTED:
+                raise StoreError(f"{rec.ref} was deleted; aliases can only be added to a live version.")
+            values: dict[str, Any] = {"updated_at": now}
+            if edit.set_description:
+                values["description"] = edit.description
+            if edit.metadata or edit.drop_metadata:
+                merged = {k: v for k, v in rec.metadata.items() if k not in edit.drop_metadata}
+                merged.update(edit.metadata)
+                values["metadata"] = merged
+            conn.execute(sa.update(s.versions).where(s.versions.c.id == version_id).values(**values))
+            if edit.remove_aliases:
+                conn.execute(
+                    sa.delete(s.aliases).where(
+                        s.aliases.c.version_id == version_id, s.aliases.c.alias.in_(edit.remove_aliases)
+                    )
+                )
+            self._move_aliases(conn, coll_id, version_id, edit.add_aliases)
+            if edit.remove_tags:
+                conn.execute(
+                    sa.delete(s.tags).where(s.tags.c.version_id == version_id, s.tags.c.tag.in_(edit.remove_tags))
+                )
+            self._add_tags(conn, version_id, edit.add_tags)
             return self._version(conn, version_id)
 
         return self._write(tx)
+
+    def _lock_collection(self, conn: Connection, collection_id: int) -> None:
+        """Serialize this transaction with every other writer of the collection (a row lock on PostgreSQL;
+        SQLite's ``BEGIN IMMEDIATE`` already holds the database write lock)."""
+        conn.execute(
+            sa.select(s.collections.c.id).where(s.collections.c.id == collection_id).with_for_update()
+        ).scalar_one()
 
     def delete_version(self, version_id: str, *, delete_aliases: bool) -> VersionRecord:
         now = self._clock()
 
         def tx(conn: Connection) -> VersionRecord:
+            # Lock first: a dedup re-log moving `latest` onto this version either commits before
+            # (and we move `latest` off again) or waits and then sees the version deleted.
+            self._lock_collection(conn, self._collection_id(conn, version_id))
             rec = self._version(conn, version_id)
             user_aliases = [a for a in rec.aliases if a != "latest"]
             if user_aliases and not delete_aliases:
@@ -397,6 +437,13 @@ class MetadataStore:
         base = self._version_query().where(c.c.project == project, c.c.name == name, v.c.state == COMMITTED)
         with self._read() as conn:
             index = version_index(selector)
+            row = None
+            if is_digest(selector):  # a digest pin wins over any alias row of the same text
+                row = conn.execute(
+                    base.where(v.c.digest == selector.lower()).order_by(v.c.version_index.desc())
+                ).mappings().first()
+            if row is not None:
+                return self._with_labels(conn, [row])[0]
             if index is not None:
                 q = base.where(v.c.version_index == index)
             else:
@@ -408,10 +455,6 @@ class MetadataStore:
                 )
                 q = base.where(v.c.id == alias_vid)
             row = conn.execute(q).mappings().first()
-            if row is None and len(selector) == 32:
-                row = conn.execute(
-                    base.where(v.c.digest == selector).order_by(v.c.version_index.desc())
-                ).mappings().first()
             if row is None:
                 raise ArtifactNotFoundError(
                     f"Artifact '{project}/{name}:{selector}' does not exist; "
@@ -482,35 +525,6 @@ class MetadataStore:
         return live
 
 
-def _retryable(exc: Exception) -> bool:
-    text = str(getattr(exc, "orig", exc)).lower()
-    if isinstance(exc, sa.exc.IntegrityError):
-        return "unique" in text or "duplicate" in text
-    return "locked" in text or "busy" in text or "deadlock" in text or "serializ" in text
-
-
-def _sqlite_setup(engine: Engine) -> None:
-    @event.listens_for(engine, "connect")
-    def _connect(dbapi_conn: Any, _record: Any) -> None:
-        dbapi_conn.isolation_level = None  # we issue BEGIN ourselves, see _begin
-        cur = dbapi_conn.cursor()
-        cur.execute("PRAGMA journal_mode=WAL")
-        cur.execute("PRAGMA synchronous=NORMAL")
-        cur.execute("PRAGMA foreign_keys=ON")
-        cur.close()
-
-    @event.listens_for(engine, "begin")
-    def _begin(conn: Connection) -> None:
-        # Writers take the lock up front, so two never deadlock upgrading from a read lock.
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("artiflow_write") else "BEGIN")
-
-
-def _run_record(row: Any) -> RunRecord:
-    return RunRecord(
-        id=row["id"], project=row["project"], name=row["name"], group=row["group"], job_type=row["job_type"],
-        config=dict(row["config"] or {}), state=row["state"], exit_code=row["exit_code"],
-        created_at=_aware(row["created_at"]) or _utcnow(), finished_at=_aware(row["finished_at"]),
-    )
 
 
 def _collection_record(row: Any) -> CollectionRecord:

@@ -108,17 +108,19 @@ def test_run_show_config_state_and_versions(two_versions: Path, make_tree: MakeT
     with artiflow.init(job_type="train", config={"lr": 0.1, "layers": [2, 3]}) as run:
         run.use_artifact("cats:staging")
         run.log_artifact(str(model), name="net", type="model")
+        run.log({"loss": 0.5})
+        run.log({"loss": 0.25, "acc": 0.9})
     out = ok(cli("run", "show", run.path))
     assert out.startswith(f"{run.path} (finished)\n")
     assert "  job type: train\n" in out
     assert 'Config:\n  layers: [2, 3]\n  lr: 0.1\n' in out
-    assert "Summary" not in out  # artiflow runs record no summary metrics
+    assert 'Summary:\n  acc: 0.9\n  loss: 0.25\n' in out  # the last value logged for each key
     assert "Used (1 version)\nversion\ttype\taliases\tsize\tfiles\nuncategorized/cats:v0\tdataset\tstaging\t8 B\t2\n" in out
     assert "Logged (1 version)\n" in out and "uncategorized/net:v0\tmodel\tlatest\t2.0 KiB\t1" in out
     assert ok(cli("run", "show", run.id)) == out  # the project may be left out
 
     bare = ok(cli("run", "show", artiflow.Api().runs()[0].path))
-    assert "Config: none\nUsed: none\n" in bare
+    assert "Config: none\nUsed: none\n" in bare and "Summary" not in bare  # no summary: no section
     fails(cli("run", "show", "uncategorized/nope"), "No run 'uncategorized/nope'", "artiflow runs uncategorized")
 
 
@@ -295,6 +297,22 @@ def test_shell_completion_installs_and_completes(tmp_path: Path) -> None:
     assert words.invoke(app, [], prog_name="artiflow").output.split() == ["cache"]
     sub = CliRunner(env={"_ARTIFLOW_COMPLETE": "complete_bash", "COMP_WORDS": "artiflow alias ", "COMP_CWORD": "2"})
     assert sub.invoke(app, [], prog_name="artiflow").output.split() == ["add", "rm"]
+
+
+def test_refs_complete_from_the_store(two_versions: Path) -> None:
+    def complete(line: str) -> list[str]:
+        words = line.split(" ")
+        env = {"_ARTIFLOW_COMPLETE": "complete_bash", "COMP_WORDS": line, "COMP_CWORD": str(len(words) - 1)}
+        return CliRunner(env=env).invoke(app, [], prog_name="artiflow").output.split()
+
+    ok(cli("put", two_versions / "c.txt", "--name", "cells"))
+    assert complete("artiflow show ca") == ["cats"]
+    assert complete("artiflow get c") == ["cats", "cells"]
+    assert complete("artiflow diff cats:v0 uncategorized/ce") == ["uncategorized/cells"]
+    assert complete("artiflow alias add cats:") == ["cats:v0", "cats:v1", "cats:latest", "cats:prod", "cats:staging"]
+    assert complete("artiflow verify cats:s") == ["cats:staging"]
+    assert complete("artiflow --home /nowhere show ca") == []  # no store: nothing, and none created
+    assert not Path("/nowhere").exists()
 
 
 def test_help_lists_every_command() -> None:

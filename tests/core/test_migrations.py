@@ -61,3 +61,60 @@ def test_store_from_a_newer_artiflow_is_refused(tmp_path: Path) -> None:
     db.close()
     with pytest.raises(artiflow.StoreError, match="newer than this artiflow"):
         artiflow.Store.open(home=tmp_path / "h")
+
+
+def test_store_from_before_lineage_keys_is_numbered_and_walks_the_same(tmp_path: Path, make_tree) -> None:  # type: ignore[no-untyped-def]
+    store = artiflow.Store.open(home=tmp_path / "h")
+    _log_one(store, make_tree)
+    with artiflow.init(project="p", id="train", store=store) as run:
+        run.use_artifact("p/d:v0")
+        model = artiflow.Artifact("m", "model")
+        model.add_dir(make_tree({"w.bin": "w\n"}))
+        run.log_artifact(model)
+    store.close()
+    # Back to revision 0004: no integer node keys, nor their indexes.
+    db = sqlite3.connect(tmp_path / "h" / "artiflow.db")
+    db.executescript(
+        "DROP INDEX ix_edges_version_flow; DROP INDEX ix_edges_run_flow; DROP INDEX ix_versions_lineage;"
+        "DROP INDEX ix_runs_lineage; ALTER TABLE edges DROP COLUMN version_key; ALTER TABLE edges DROP COLUMN run_key;"
+        "ALTER TABLE versions DROP COLUMN key; ALTER TABLE runs DROP COLUMN key;"
+        "UPDATE alembic_version SET version_num = '0004';"
+    )
+    db.commit()
+    db.close()
+
+    store = artiflow.Store.open(home=tmp_path / "h")
+    try:
+        up = artiflow.lineage.upstream(store.lineage(), "p/m:v0")
+        assert up.runs[0] == "p/train" and up.artifacts == ["p/d:v0"]
+        with artiflow.init(project="p", id="eval", store=store) as run:  # new records get keys too
+            run.use_artifact("p/m:v0")
+        assert artiflow.lineage.downstream(store.lineage(), "p/d:v0").runs[-1] == "p/eval"
+    finally:
+        store.close()
+    db = sqlite3.connect(tmp_path / "h" / "artiflow.db")
+    assert db.execute("select count(*) from edges where version_key is null or run_key is null").fetchone() == (0,)
+    assert [r[0] for r in db.execute("select key from runs order by key")] == [1, 2, 3]
+
+
+def test_store_at_revision_0005_gains_the_run_fields_and_keeps_its_runs(tmp_path: Path, make_tree) -> None:  # type: ignore[no-untyped-def]
+    store = artiflow.Store.open(home=tmp_path / "h")
+    _log_one(store, make_tree)
+    store.close()
+    db = sqlite3.connect(tmp_path / "h" / "artiflow.db")  # back to 0005's runs table
+    db.executescript(
+        "DROP TABLE run_history;"
+        + "".join(f"ALTER TABLE runs DROP COLUMN {c};" for c in ("entity", "tags", "notes", "summary", "host", "pid", "heartbeat_at"))
+        + "UPDATE alembic_version SET version_num='0005';"
+    )
+    db.commit()
+    db.close()
+
+    store = artiflow.Store.open(home=tmp_path / "h")
+    (old,) = artiflow.Api(store=store).runs("p")
+    assert old.state == "finished" and old.tags == () and old.entity is None
+    with artiflow.init(project="p", entity="team", tags=["a"], store=store) as run:
+        run.log({"loss": 0.5})
+    again = artiflow.Api(store=store).run(run.path)
+    assert (again.entity, again.tags, again.summary) == ("team", ("a",), {"loss": 0.5})
+    store.close()
