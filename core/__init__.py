@@ -7,7 +7,8 @@
 ...     run.log_artifact(art, aliases=["raw"])
 >>> artiflow.Api().artifact("demo/cats:latest").logged_by()   # doctest: +SKIP
 
-Importing artiflow does no I/O: the store opens on first use.
+Importing artiflow does no I/O and loads little: the store opens, and the modules behind each name
+load, on first use.
 
 Architecture: a one-way tower, each layer importing only the layers below it (checked by
 ``tests/test_layers.py``)::
@@ -31,9 +32,11 @@ The one upward reach is lazy and named: ``identity.runs_module()``, so that
 
 from __future__ import annotations
 
-from .api import Api, ArtifactCollection, ArtifactType
-from .artifact import Artifact
-from .entry import ArtifactEntry
+import importlib
+import typing
+
+from . import names
+from ._version import __version__
 from .errors import (
     ArtifactFinalizedError,
     ArtifactNotFoundError,
@@ -52,13 +55,54 @@ from .errors import (
     TypeMismatchError,
     UnsupportedSchemeError,
 )
-from . import names
-from .manifest import Manifest, ManifestEntry
-from .runs import Run, init
-from .settings import Settings
-from .store import Progress, Store
 
-from ._version import __version__
+if typing.TYPE_CHECKING:
+    from .api import Api, ArtifactCollection, ArtifactType
+    from .artifact import Artifact
+    from .entry import ArtifactEntry
+    from .manifest import Manifest, ManifestEntry
+    from .runs import Run, init
+    from .settings import Settings
+    from .store import Progress, Store
+
+# Name -> the module defining it, imported on first use: ``import artiflow`` loads the errors and the
+# naming rules only, so a process that never opens a store never pays for SQLAlchemy, Alembic,
+# networkx or pydantic-settings (nor a CLI for typer and rich). Submodules (``artiflow.lineage``…)
+# load the same way.
+_LAZY = {
+    "Api": "api",
+    "ArtifactCollection": "api",
+    "ArtifactType": "api",
+    "Artifact": "artifact",
+    "ArtifactEntry": "entry",
+    "Manifest": "manifest",
+    "ManifestEntry": "manifest",
+    "Run": "runs",
+    "init": "runs",
+    "Settings": "settings",
+    "Progress": "store",
+    "Store": "store",
+}
+
+
+def __getattr__(name: str) -> typing.Any:
+    module = _LAZY.get(name)
+    if module is not None:
+        value = getattr(importlib.import_module(f".{module}", __name__), name)
+        globals()[name] = value  # later lookups are plain attribute reads
+        return value
+    if not name.startswith("__"):
+        try:
+            return importlib.import_module(f".{name}", __name__)
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{__name__}.{name}":
+                raise
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
 
 __all__ = [
     "Api",

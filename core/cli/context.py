@@ -7,15 +7,19 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Annotated, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
-from artiflow import Api, Artifact, ArtifactNotFoundError, ArtiflowError, Settings, Store, StoreError
+import artiflow
 
+from ..errors import ArtifactNotFoundError, ArtiflowError, StoreError
 from ..names import ArtifactPath, is_version
+
+if TYPE_CHECKING:
+    from artiflow import Api, Artifact, Store
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -27,10 +31,10 @@ def complete_ref(ctx: typer.Context, incomplete: str) -> list[str]:
     """
     try:
         home = ctx.find_root().params.get("home")
-        settings = Settings() if home is None else Settings(home=home)
+        settings = artiflow.Settings() if home is None else artiflow.Settings(home=home)
         if settings.database_url is None and not (settings.home.expanduser() / "artiflow.db").exists():
             return []
-        store = Store.open(settings)
+        store = artiflow.Store.open(settings)
         try:
             meta = store.metadata
             coll, sep, _ = incomplete.partition(":")
@@ -84,14 +88,14 @@ class CliState:
     def store(self, *, create: bool = False) -> Iterator[Store]:
         """Open the store; commands that only read refuse to create an empty one by accident."""
         if not create:
-            settings = Settings() if self.home is None else Settings(home=self.home)
+            settings = artiflow.Settings() if self.home is None else artiflow.Settings(home=self.home)
             db = settings.home.expanduser().absolute() / "artiflow.db"
             if settings.database_url is None and not db.exists():
                 raise StoreError(
                     f"No artiflow store at {db.parent}; log an artifact with `artiflow put` first, "
                     "or point --home (or ARTIFLOW_HOME) at an existing store."
                 )
-        store = Store.open(home=self.home)
+        store = artiflow.Store.open(home=self.home)
         try:
             yield store
         finally:
