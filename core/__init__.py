@@ -35,8 +35,9 @@ from __future__ import annotations
 import importlib
 import typing
 
-from . import names
+from . import data_types, names
 from ._version import __version__
+from .data_types import Table
 from .errors import (
     ArtifactFinalizedError,
     ArtifactNotFoundError,
@@ -61,7 +62,8 @@ if typing.TYPE_CHECKING:
     from .artifact import Artifact
     from .entry import ArtifactEntry
     from .manifest import Manifest, ManifestEntry
-    from .runs import Run, init
+    from .runs import Run
+    from .session import finish, init, log, log_artifact, save, use_artifact
     from .settings import Settings
     from .store import Progress, Store
 
@@ -78,7 +80,12 @@ _LAZY = {
     "Manifest": "manifest",
     "ManifestEntry": "manifest",
     "Run": "runs",
-    "init": "runs",
+    "finish": "session",
+    "init": "session",
+    "log": "session",
+    "log_artifact": "session",
+    "save": "session",
+    "use_artifact": "session",
     "Settings": "settings",
     "Progress": "store",
     "Store": "store",
@@ -86,6 +93,11 @@ _LAZY = {
 
 
 def __getattr__(name: str) -> typing.Any:
+    """The names above on first use; ``artiflow.run`` (the current run or None), ``artiflow.config``
+    and ``artiflow.summary``, read live; and submodules."""
+    if name in ("run", "config", "summary"):
+        session = importlib.import_module(".session", __name__).SESSION
+        return session.run if name == "run" else getattr(session.current(name), name)
     module = _LAZY.get(name)
     if module is not None:
         value = getattr(importlib.import_module(f".{module}", __name__), name)
@@ -132,7 +144,14 @@ __all__ = [
     "TypeCollisionError",
     "TypeMismatchError",
     "UnsupportedSchemeError",
+    "Table",
     "__version__",
+    "data_types",
+    "finish",
     "init",
+    "log",
+    "log_artifact",
     "names",
+    "save",
+    "use_artifact",
 ]

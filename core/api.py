@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from . import names
 from .artifact import Artifact
@@ -113,9 +114,19 @@ class Api:
     def projects(self) -> list[str]:
         return self.store.metadata.list_projects()
 
-    def runs(self, project: str | None = None) -> list[Run]:
-        project = names.project_name(project or self.default_project)
-        return [Run(self.store, r) for r in self.store.metadata.list_runs(project)]
+    def runs(
+        self, path: str | None = None, filters: dict[str, Any] | None = None, order: str = "+created_at",
+        per_page: int = 50,
+    ) -> list[Run]:
+        """The runs of a project (``[entity/]project``), oldest first (``order="-created_at"``: newest).
+
+        ``filters`` matches fields exactly (``{"state": "finished", "config.lr": 0.1}``), or with
+        ``{"$in": [...]}``; ``tags`` match when the run has the tag.
+        """
+        project = names.project_name((path or self.default_project).rstrip("/").rsplit("/", 1)[-1])
+        found = [Run(self.store, r) for r in self.store.metadata.list_runs(project)]
+        found = [r for r in found if _matches(r, filters or {})]
+        return found[::-1] if order.startswith("-") else found
 
     def run(self, path: str) -> Run:
         """A run by ``project/run_id`` (or just ``run_id``)."""
@@ -124,3 +135,23 @@ class Api:
         if "/" in path and path.split("/")[-2] != run.project:
             raise ArtifactNotFoundError(f"Run {path!r} does not exist (it is in project {run.project!r}).")
         return run
+
+
+def _field(run: Run, key: str) -> Any:
+    if key.startswith("config."):
+        return run.config.get(key.removeprefix("config."))
+    if key.startswith("summary."):
+        return run.summary.get(key.removeprefix("summary."))
+    return getattr(run, {"display_name": "name", "jobType": "job_type"}.get(key, key), None)
+
+
+def _matches(run: Run, filters: dict[str, Any]) -> bool:
+    for key, want in filters.items():
+        have = _field(run, key)
+        options = want["$in"] if isinstance(want, dict) and "$in" in want else [want]
+        if key == "tags":
+            if not any(o in (have or ()) for o in options):
+                return False
+        elif have not in options:
+            return False
+    return True

@@ -120,14 +120,18 @@ class Artifact(VersionView):
             os.fspath(local_path), name, merge=merge, owner=self._name, follow_symlinks=follow_symlinks
         )
 
-    def new_file(self, name: str, mode: str = "x", encoding: str | None = None) -> AbstractContextManager[IO[Any]]:
+    def new_file(
+        self, name: str, mode: str | None = None, encoding: str | None = None
+    ) -> AbstractContextManager[IO[Any]]:
         """Open a new file to write into the artifact; it is added when the block ends.
+
+        ``mode`` defaults to ``"x"`` (text, the file must be new); ``"xb"`` or ``"wb"`` write bytes.
 
         >>> with art.new_file("notes.txt", mode="w") as f:   # doctest: +SKIP
         ...     f.write("hello")
         """
         self._draft()
-        return self._contents.new_file(name, mode, encoding, owner=self._name)
+        return self._contents.new_file(name, mode or "x", encoding, owner=self._name)
 
     def add_reference(
         self,
@@ -203,10 +207,13 @@ class Artifact(VersionView):
         return ArtifactEntry(self, path)
 
     def get_path(self, name: str) -> ArtifactEntry:
+        """Deprecated (as in W&B): ``get_entry``. Only on a logged version (a draft raises, as the W&B reference says)."""
         warnings.warn("Artifact.get_path is deprecated; use get_entry.", DeprecationWarning, stacklevel=2)
+        self._logged("get_path")
         return self.get_entry(name)
 
-    def files(self, names: Sequence[str] | None = None) -> list[ArtifactEntry]:  # noqa: F811 - W&B's name
+    def files(self, names: Sequence[str] | None = None, per_page: int = 50) -> list[ArtifactEntry]:  # noqa: F811
+        """The entries (all, or those at ``names``), sorted by path; ``per_page`` is accepted for W&B (one local read)."""
         paths = sorted(self._paths())
         if names is not None:
             wanted = {entry_path(n) for n in names}
@@ -214,7 +221,11 @@ class Artifact(VersionView):
         return [ArtifactEntry(self, p) for p in paths]
 
     def get(self, name: str, *, allow_pickle: bool = False) -> Any:
-        """Load an object added with ``add``; ``None`` if the artifact has no such object."""
+        """Load an object added with ``add``; ``None`` if the artifact has no such object.
+
+        Only a logged version can be read (a draft raises :class:`ArtifactNotLoggedError`, as in W&B).
+        """
+        self._logged("get")
         for ser in self._serializers:
             path = ser.filename(name)
             try:
@@ -251,16 +262,17 @@ class Artifact(VersionView):
         self, entries: Sequence[ManifestEntry], root: str | os.PathLike[str] | None = None
     ) -> list[str]:
         """Write some of this version's entries under ``root`` (internal: ``ArtifactEntry.download``)."""
-        return download.entries(self._logged_store("download"), entries, self._root(root))
+        return download.entries(self._logged_store("download"), entries, self._root(root), label=self.qualified_name)
 
     def download(
         self,
         root: str | os.PathLike[str] | None = None,
+        *,
+        recursive: bool = False,
         allow_missing_references: bool = False,
         skip_cache: bool | None = None,
         path_prefix: str | None = None,
         multipart: bool | None = None,
-        *,
         hardlink: bool = False,
         progress: Progress | None = None,
     ) -> str:
@@ -268,14 +280,16 @@ class Artifact(VersionView):
 
         Files are reflinked where the filesystem supports it, else copied. ``hardlink=True``
         links to the store instead: fast, but an in-place edit of a downloaded file would then
-        corrupt the store, so it is opt-in.
+        corrupt the store, so it is opt-in. Every option after ``root`` is a keyword (the W&B seed's
+        ``recursive`` and the SDK's ``allow_missing_references`` once shared a position). ``recursive``
+        is accepted: artiflow has no references between artifacts to fetch, so it changes nothing.
         """
         store = self._logged_store("download")
         dest = self._root(root)
         selected = [e for e in self.manifest if path_prefix is None or e.path.startswith(path_prefix)]
         download.entries(
             store, selected, dest, allow_missing_references=allow_missing_references, hardlink=hardlink,
-            progress=progress,
+            progress=progress, label=self.qualified_name,
         )
         return dest
 
@@ -283,7 +297,7 @@ class Artifact(VersionView):
         """Make ``root`` hold exactly this version: delete other files, then download."""
         store = self._logged_store("checkout")  # before deleting anything
         dest = self._root(root, versioned=False)
-        download.checkout(store, self.manifest, dest)
+        download.checkout(store, self.manifest, dest, label=self.qualified_name)
         return dest
 
     def verify(self, root: str | os.PathLike[str] | None = None) -> None:
@@ -300,7 +314,7 @@ class Artifact(VersionView):
         entries = list(self.manifest)
         if len(entries) != 1:
             raise ValueError(f"Artifact {self.name} has {len(entries)} files; file() needs exactly one.")
-        return download.entries(store, entries, self._root(root))[0]
+        return download.entries(store, entries, self._root(root), label=self.qualified_name)[0]
 
     # -- persistence ---------------------------------------------------------------------------
 

@@ -11,8 +11,8 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from . import names
-from .digests import md5_file
-from .errors import DigestMismatchError, InvalidNameError
+from .digests import b64_to_hex, md5_file
+from .errors import DigestMismatchError, InvalidNameError, StoreError
 from .manifest import Manifest, ManifestEntry
 
 if TYPE_CHECKING:
@@ -44,16 +44,32 @@ def entries(
     allow_missing_references: bool = False,
     hardlink: bool = False,
     progress: Progress | None = None,
+    label: str = "the artifact",
 ) -> list[str]:
-    """Write ``selected`` entries under ``root``; return each one's local path, in order."""
+    """Write ``selected`` entries under ``root``; return each one's local path, in order.
+
+    A blob missing from the store raises :class:`StoreError` naming ``label`` (the version) and
+    the entry, not the blob's internal path alone.
+    """
     dest = os.path.abspath(root)
     os.makedirs(dest, exist_ok=True)
-    return store.materialize(
-        selected, dest, allow_missing_references=allow_missing_references, hardlink=hardlink, progress=progress
-    )
+    try:
+        return store.materialize(
+            selected, dest, allow_missing_references=allow_missing_references, hardlink=hardlink,
+            progress=progress,
+        )
+    except FileNotFoundError as exc:
+        missing = str(exc.filename or exc)
+        for e in selected:
+            if e.ref is None and b64_to_hex(e.digest) in missing.replace("/", ""):
+                raise StoreError(
+                    f"{label}: the stored content of {e.path!r} (blob {b64_to_hex(e.digest)}) is missing "
+                    "from the store; re-log the original file, or delete the version."
+                ) from exc
+        raise
 
 
-def checkout(store: Store, manifest: Manifest, root: str) -> None:
+def checkout(store: Store, manifest: Manifest, root: str, label: str = "the artifact") -> None:
     """Make ``root`` hold exactly ``manifest``'s files: delete any other file, then download."""
     keep = set(manifest.contents)
     for path in keep:  # every path is re-checked before anything under root is deleted
@@ -64,7 +80,7 @@ def checkout(store: Store, manifest: Manifest, root: str) -> None:
                 full = os.path.join(dirpath, fn)
                 if os.path.relpath(full, root).replace(os.sep, "/") not in keep:
                     os.remove(full)
-    entries(store, list(manifest), root)
+    entries(store, list(manifest), root, label=label)
 
 
 def verify(manifest: Manifest, root: str, label: str) -> None:

@@ -1,7 +1,9 @@
 """``Run``: the unit of work that logs and uses artifacts.
 
-There is no process-global "current run": ``init`` returns a Run object, and any number of them
-may be open at once in threads or processes.
+``init`` here returns a Run object, and any number of them may be open at once in threads or
+processes; the W&B-style process-wide current run (``artiflow.run``) lives in :mod:`artiflow.session`.
+A run left open is finished when the interpreter exits (failed after an uncaught exception), and
+reads as ``crashed`` if its process dies without that (:mod:`artiflow.liveness`).
 
 >>> import artiflow
 >>> with artiflow.init(project="demo", job_type="train") as run:     # doctest: +SKIP
@@ -11,22 +13,25 @@ may be open at once in threads or processes.
 
 from __future__ import annotations
 
-import inspect
 import logging
 import os
+import urllib.parse
 import secrets
 import string
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from types import TracebackType
-from typing import Any, cast
+from typing import Any
 
 from artiflow.lineage import LineageResult, downstream, upstream
 
-from . import collab, names, userdata
+from . import collab, names, runfiles, userdata
 from .artifact import Artifact, add_path
 from .errors import ArtifactFinalizedError, ArtiflowError, DistributedIdError, TypeMismatchError
+from .liveness import OPEN_RUNS
 from .metadata import RunRecord
+from .metadata.runinfo import this_host
+from .runstate import Config, History, Summary
 from .names import ArtifactPath
 from .settings import Settings
 from .store import Progress, Store
@@ -37,27 +42,6 @@ _ID_ALPHABET = string.ascii_lowercase + string.digits
 
 def _new_run_id() -> str:
     return "".join(secrets.choice(_ID_ALPHABET) for _ in range(8))
-
-
-def _default_include(path: str, root: str) -> bool:
-    return path.endswith(".py")
-
-
-def _default_exclude(path: str, root: str) -> bool:
-    parts = os.path.relpath(path, root).split(os.sep)
-    return any(p in {".git", ".venv", "venv", "__pycache__", "node_modules", "artifacts"} for p in parts)
-
-
-def _with_root(fn: Callable[[str, str], bool] | Callable[[str], bool]) -> Callable[[str, str], bool]:
-    """W&B accepts filters taking ``(path)`` as well as ``(path, root)``; call both the same way."""
-    try:
-        takes_root = len(inspect.signature(fn).parameters) >= 2
-    except (TypeError, ValueError):  # some builtins have no signature: assume the full form
-        takes_root = True
-    if takes_root:
-        return cast(Callable[[str, str], bool], fn)
-    one = cast(Callable[[str], bool], fn)
-    return lambda path, root: one(path)
 
 
 def _same_store(a: Store | None, b: Store) -> bool:
@@ -76,20 +60,29 @@ def init(
     id: str | None = None,  # noqa: A002
     store: Store | None = None,
     settings: Settings | None = None,
+    entity: str | None = None,
+    tags: Sequence[str] | None = None,
+    notes: str | None = None,
 ) -> Run:
     """Start a run. Use it as a context manager to finish it (failed if the block raised).
 
     ``id`` resumes or names a run explicitly (engines derive it from their own run ids, so a
-    retry reuses the same Run). ``store`` defaults to the one the settings describe.
+    retry reuses the same Run). ``store`` defaults to the one the settings describe. ``entity``,
+    ``tags`` and ``notes`` are recorded as given (W&B's fields; artiflow has no accounts).
     """
     store = store or Store.open(settings)
     project = names.project_name(project or store.settings.project)
     run_id = names.run_id(id or _new_run_id())
+    details: dict[str, Any] = {"entity": entity, "notes": notes, "host": this_host(), "pid": os.getpid()}
+    if tags is not None:
+        details["tags"] = [str(t) for t in tags]
     record = store.start_run(
         run_id=run_id, project=project, name=name or run_id, group=group, job_type=job_type,
-        config=dict(config or {}),
+        config=dict(config or {}), details=details,
     )
-    return Run(store, record, dir=os.fspath(dir) if dir is not None else None)
+    run = Run(store, record, dir=os.fspath(dir) if dir is not None else None)
+    run.opened()
+    return run
 
 
 class Run:
@@ -98,8 +91,19 @@ class Run:
     def __init__(self, store: Store, record: RunRecord, *, dir: str | None = None) -> None:  # noqa: A002
         self._store = store
         self._record = record
-        self.dir = dir
+        self._dir = dir
         self._error: BaseException | None = None
+        self._config = Config(store, record.id, record.config)
+        self._summary = Summary(store, record.id, record.summary)
+        self._history: History | None = None
+        self.on_finish: list[Callable[[Run], None]] = []  # called once, before the run is marked finished
+        self._saved: dict[str, str] = {}
+        self._saved_live = False
+        self.resumed = False
+
+    def opened(self) -> None:
+        """This process opened the run (internal): heartbeat it, and finish it at exit if still open."""
+        OPEN_RUNS.register(id(self), self._store, self.id, lambda code: self.finish(exit_code=code))
 
     @classmethod
     def attach(cls, store: Store, run_id: str) -> Run:
@@ -138,8 +142,94 @@ class Run:
         return self._record.job_type
 
     @property
-    def config(self) -> dict[str, Any]:
-        return dict(self._record.config)
+    def config(self) -> Config:
+        """The run's configuration: a mapping whose writes (``[k] = v``, ``update``) are saved at once."""
+        return self._config
+
+    @property
+    def summary(self) -> Summary:
+        """The last value logged for each key (or set by hand): a mapping saved as it changes."""
+        return self._summary
+
+    @property
+    def entity(self) -> str | None:
+        return self._record.entity
+
+    @property
+    def tags(self) -> tuple[str, ...]:
+        return self._record.tags
+
+    @tags.setter
+    def tags(self, value: Sequence[str]) -> None:
+        self._record = self._store.metadata.update_run(self.id, tags=[str(t) for t in value])
+
+    @property
+    def notes(self) -> str | None:
+        return self._record.notes
+
+    @notes.setter
+    def notes(self, value: str | None) -> None:
+        self._record = self._store.metadata.update_run(self.id, notes=value)
+
+    @property
+    def dir(self) -> str:
+        """Where the run's files go: the ``dir`` given to ``init``, else ``<home>/runs/<project>/<id>/files``."""
+        if self._dir is None:
+            self._dir = str(self._store.settings.home.expanduser().absolute() / "runs" / self.project / self.id / "files")
+        return self._dir
+
+    @dir.setter
+    def dir(self, value: str | None) -> None:
+        self._dir = value
+
+    @property
+    def url(self) -> str:
+        """The run's page in ``artiflow ui`` when ``ARTIFLOW_UI_URL`` is set, else a ``file://`` URL of its directory."""
+        ui = self._store.settings.ui_url
+        if ui:
+            return f"{ui.rstrip('/')}/p/{urllib.parse.quote(self.project)}/r/{urllib.parse.quote(self.id)}"
+        return "file://" + urllib.parse.quote(self.dir)
+
+    def get_url(self) -> str:
+        return self.url
+
+    @property
+    def start_time(self) -> float:
+        """When the run started, as a Unix timestamp in seconds."""
+        return self._record.created_at.timestamp()
+
+    @property
+    def host(self) -> str | None:
+        return self._record.host
+
+    @property
+    def pid(self) -> int | None:
+        return self._record.pid
+
+    # -- history -------------------------------------------------------------------------------
+
+    def _hist(self) -> History:
+        if self._history is None:
+            last = self._store.metadata.last_step(self.id)
+            self._history = History(self._store, self.id, self._summary, start=0 if last is None else last + 1)
+        return self._history
+
+    @property
+    def step(self) -> int:
+        """The step the next ``log()`` writes to."""
+        return self._hist().step
+
+    def log(self, data: dict[str, Any], step: int | None = None, commit: bool | None = None) -> None:
+        """Record a row of scalar metrics (numbers, strings, bools) in the run's history; updates ``summary``.
+
+        Each call commits a step, unless ``commit=False`` (the next call adds to the same step) or
+        an explicit ``step`` is given (rows with one step merge; a step below the current one is ignored).
+        """
+        self._hist().log(data, step=step, commit=commit)
+
+    def history(self) -> list[dict[str, Any]]:
+        """Every committed history row, oldest first, each with its ``_step``."""
+        return self._hist().rows() if self._history is not None else self._store.metadata.history(self.id)
 
     @property
     def path(self) -> str:
@@ -165,10 +255,20 @@ class Run:
 
     # -- lifecycle -----------------------------------------------------------------------------
 
-    def finish(self, exit_code: int | None = None) -> None:
+    def finish(self, exit_code: int | None = None, quiet: bool | None = None) -> None:
         """Mark the run finished (``exit_code`` 0 or None) or failed (anything else)."""
+        OPEN_RUNS.unregister(id(self))
+        if self._history is not None:
+            self._history.flush()
+        callbacks, self.on_finish = self.on_finish, []
+        for callback in callbacks:
+            callback(self)
         self._record = self._store.finish_run(self.id, exit_code=exit_code, error=self._error)
         self._error = None  # do not keep the block's traceback (and its frames) alive
+
+    def join(self, exit_code: int | None = None) -> None:
+        """Deprecated W&B alias of :meth:`finish`."""
+        self.finish(exit_code)
 
     def __enter__(self) -> Run:
         return self
@@ -371,27 +471,42 @@ class Run:
         self,
         root: str | os.PathLike[str] = ".",
         name: str | None = None,
-        include_fn: Callable[[str, str], bool] | Callable[[str], bool] = _default_include,
-        exclude_fn: Callable[[str, str], bool] | Callable[[str], bool] = _default_exclude,
+        include_fn: runfiles.Filter = runfiles.default_include,
+        exclude_fn: runfiles.Filter = runfiles.default_exclude,
     ) -> Artifact | None:
         """Log source files under ``root`` (``*.py`` by default) as a ``code`` artifact.
 
         ``include_fn`` and ``exclude_fn`` are called as ``fn(path, root)``, or ``fn(path)`` if
         they take one argument.
         """
-        root_ = os.path.abspath(root)
-        include, exclude = _with_root(include_fn), _with_root(exclude_fn)
         default = names.sanitize(f"source-{self.project}-{self.name}")
-        artifact = Artifact.reserved(name or default, "code")  # 'source-' names are reserved for this
-        count = 0
-        for dirpath, dirnames, filenames in os.walk(root_):
-            dirnames[:] = sorted(d for d in dirnames if not exclude(os.path.join(dirpath, d), root_))
-            for fn in sorted(filenames):
-                full = os.path.join(dirpath, fn)
-                if include(full, root_) and not exclude(full, root_):
-                    artifact.add_file(full, name=os.path.relpath(full, root_).replace(os.sep, "/"))
-                    count += 1
-        if count == 0:
-            log.warning("log_code found no files to log under %s.", root_)
-            return None
-        return self.log_artifact(artifact)
+        artifact = runfiles.code_artifact(os.fspath(root), name or default, include_fn, exclude_fn)
+        return self.log_artifact(artifact) if artifact is not None else None
+
+    def save(
+        self, glob_str: str | os.PathLike[str] | None = None, base_path: str | os.PathLike[str] | None = None,
+        policy: str = "live",
+    ) -> list[str]:
+        """Keep files with the run (W&B's ``run.save``): they become its ``run-<id>-files`` artifact.
+
+        The glob is expanded now; names are relative to ``base_path`` (default: the working
+        directory, or for an absolute glob its directory's parent). ``"live"`` and ``"end"`` log
+        the files again when the run finishes. Returns the paths linked into ``run.dir``.
+        """
+        if glob_str is None:
+            raise ValueError("save() needs a path or glob, e.g. run.save('model.h5').")
+        found = runfiles.expand(os.fspath(glob_str), os.fspath(base_path) if base_path is not None else None, policy)
+        if not found:
+            log.warning("save(%r) matched no files.", os.fspath(glob_str))
+            return []
+        if not self._saved and not self._saved_live:
+            self.on_finish.append(lambda run: run._log_saved() if run._saved_live else None)
+        self._saved.update(found)
+        self._saved_live = self._saved_live or policy != "now"
+        made = runfiles.link_into(self.dir, found)
+        if policy != "end":
+            self._log_saved()
+        return made
+
+    def _log_saved(self) -> None:
+        self.log_artifact(runfiles.files_artifact(self.id, self._saved))

@@ -1,6 +1,7 @@
 """Typed objects in artifacts: ``artifact.add(obj, name)`` and ``artifact.get(name)``.
 
-A small registry of serializers, tried in order. JSON (dicts and lists), numpy arrays and pandas
+A small registry of serializers, tried in order. W&B's ``Table`` and ``PartitionedTable`` (in
+W&B's JSON format, :mod:`artiflow.data_types`), JSON (dicts and lists), numpy arrays and pandas
 DataFrames are built in; numpy and pandas are imported only when such an object shows up. Pickle
 is never chosen by default and never loaded unless the caller passes ``allow_pickle=True``.
 
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .data_types import PartitionedTable, Table
 from .errors import ArtiflowError
 
 EXTRA_KEY = "artiflow_serializer"
@@ -61,8 +63,8 @@ class SerializerRegistry:
             if s.trusted and s.handles(obj):
                 return s
         raise TypeError(
-            f"artiflow cannot store a {type(obj).__name__} with add(); supported: JSON-able dicts and "
-            "lists, numpy arrays, pandas DataFrames. Pass serializer='pickle' to opt in to pickle."
+            f"artiflow cannot store a {type(obj).__name__} with add(); supported: Table, PartitionedTable, "
+            "JSON-able dicts and lists, numpy arrays, pandas DataFrames. Pass serializer='pickle' to opt in to pickle."
         )
 
     def __iter__(self):  # type: ignore[no-untyped-def]
@@ -164,9 +166,17 @@ def _pickle_load(path: Path) -> Any:
         return pickle.load(f)  # noqa: S301 - only reached with allow_pickle=True
 
 
+def _wb_dump(obj: Any, path: Path) -> None:
+    path.write_text(json.dumps(obj.to_json(), allow_nan=False), encoding="utf-8")
+
+
 def default_registry() -> SerializerRegistry:
     return SerializerRegistry(
         [
+            Serializer("table", ".table.json", lambda o: isinstance(o, Table), _wb_dump,
+                       lambda p: Table.from_json(_json_load(p))),
+            Serializer("partitioned-table", ".partitioned-table.json", lambda o: isinstance(o, PartitionedTable),
+                       _wb_dump, lambda p: PartitionedTable.from_json(_json_load(p))),
             Serializer("json", ".json", _is_json, _json_dump, _json_load),
             Serializer("numpy", ".npy", _is_numpy, _numpy_dump, _numpy_load),
             Serializer("pandas", ".pandas.json", _is_pandas, _pandas_dump, _pandas_load),

@@ -17,6 +17,10 @@
   ``http://localhost:5000`` (endpoint default ``api/v1/lineage``); ``ARTIFLOW_OPENLINEAGE_API_KEY`` sends a
   bearer token; ``ARTIFLOW_OPENLINEAGE_TIMEOUT`` seconds per request (default 5)
 - ``ARTIFLOW_OPENLINEAGE_FILE``: where the file transport appends (default ``$ARTIFLOW_HOME/openlineage.jsonl``)
+- ``ARTIFLOW_HEARTBEAT_INTERVAL``: seconds between an open run's heartbeats (default 30)
+- ``ARTIFLOW_HEARTBEAT_TIMEOUT``: seconds without a heartbeat after which another host reads a running
+  run as ``crashed`` (default 300; on the run's own host a vanished process reads as crashed at once)
+- ``ARTIFLOW_UI_URL``: where ``artiflow ui`` is served, so that ``run.url`` links to the run's page
 - ``ARTIFLOW_OPENLINEAGE_NAMESPACE``: dataset namespace (default ``artiflow://`` + the database's location)
 """
 
@@ -54,6 +58,9 @@ class Settings(BaseSettings):
     openlineage_timeout: float = 5.0
     openlineage_file: Path | None = None
     openlineage_namespace: str | None = None
+    heartbeat_interval: float = 30.0
+    heartbeat_timeout: float = 300.0
+    ui_url: str | None = None
 
     @property
     def database(self) -> str:

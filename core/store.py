@@ -97,7 +97,10 @@ class Store:
             settings = settings.model_copy(update=overrides)
         return cls(
             settings=settings,
-            metadata=MetadataStore(settings.database, busy_timeout=settings.sqlite_busy_timeout),
+            metadata=MetadataStore(
+                settings.database, busy_timeout=settings.sqlite_busy_timeout,
+                heartbeat_timeout=settings.heartbeat_timeout,
+            ),
             blobs=open_blob_store(settings.storage, settings.storage_options),
             digest_cache=DigestCache(settings.cache),
             listeners=[openlineage.Exporter(settings)] if openlineage.enabled(settings) else [],
@@ -115,11 +118,12 @@ class Store:
 
     def start_run(
         self, *, run_id: str, project: str, name: str, group: str | None, job_type: str | None,
-        config: dict[str, Any],
+        config: dict[str, Any], details: dict[str, Any] | None = None,
     ) -> RunRecord:
-        """Record a new (or resumed) run and tell the listeners."""
+        """Record a new (or resumed) run and tell the listeners (``details``: W&B fields, host, pid)."""
         record = self.metadata.create_run(
-            run_id=run_id, project=project, name=name, group=group, job_type=job_type, config=config
+            run_id=run_id, project=project, name=name, group=group, job_type=job_type, config=config,
+            details=details,
         )
         for listener in self.listeners:
             listener.run_started(self, record)

@@ -140,6 +140,14 @@ def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(work)
 
 
+@pytest.fixture(autouse=True)
+def _no_current_run_left() -> Iterator[None]:
+    """A sample that leaves ``artiflow.run`` open (as W&B scripts do) has it finished after the test."""
+    yield
+    if artiflow.run is not None:
+        artiflow.finish()
+
+
 @pytest.fixture
 def store(backend: Backend) -> Iterator[artiflow.Store]:
     """A fresh store on each backend (see the module docstring)."""

@@ -10,9 +10,14 @@ So at teardown the IO manager reads the run's materializations made *in this pro
 executor: all of them; multiprocess: this step's) and records a use for each upstream the step's
 Run has not already used through ``load_input``.
 
+Partitioned upstreams: the step uses every partition Dagster's partition mapping gives it (all of
+them for an unpartitioned step by default, or what ``AssetDep(partition_mapping=...)`` selects),
+each as the latest version of that partition's artifact; partitions without a version are
+named in a warning. The mapping is read in ``handle_output``; a step that never reaches it
+(an asset returning ``None``) records every materialized partition when it is unpartitioned.
+
 Limits: an upstream that was never materialized in this Dagster instance falls back to the
-``latest`` version of its artifact, if one exists. A partitioned upstream is recorded only for a
-step of the same partition (other partition mappings are not followed). Runs whose steps run in
+``latest`` version of its artifact, if one exists, else a warning says its lineage is missing. Runs whose steps run in
 separate containers (k8s, docker executors) may see colliding process ids; the "already used"
 check keeps that from duplicating edges.
 """
@@ -124,13 +129,30 @@ def _record_step(
     resolver: Resolver,
 ) -> None:
     refs: list[tuple[str, str]] = []
+    mapped = runs.dep_partitions.get(step_run_id(dagster_run.run_id, step_key), {})
     for key_string, pointer in sorted(upstream.items()):
         key = dg.AssetKey.from_user_string(key_string)
+        parts = mapped.get(key_string)
+        if parts is None and pointer and partition is None and _partitioned(instance, key, int(pointer)):
+            parts = sorted(instance.get_materialized_partitions(key))  # the default mapping: all of them
+        if parts is not None:
+            found = {p: _latest(resolver, runs.project, key, p, fallback=False) for p in parts}
+            refs.extend((key_string, r) for r in found.values() if r is not None)
+            missing = [p for p, r in found.items() if r is None]
+            if missing:
+                log.warning(
+                    "Step %s depends on partitions %s of %s, which have no artifact version; their lineage is "
+                    "not recorded.", step_key, ", ".join(missing), key_string,
+                )
+            continue
         ref = ref_of_event(instance, key, int(pointer), partition) if pointer else None
         if ref is None and pointer is None:
             ref = _latest(resolver, runs.project, key, partition)
         if ref is not None:
             refs.append((key_string, ref))
+        else:
+            log.warning("Step %s depends on %s, which has no artifact version; its lineage is not recorded.",
+                        step_key, key_string)
     if not refs:
         return
     run = runs.attach(dagster_run, step_key, asset_keys)
@@ -150,9 +172,43 @@ def _collection(ref: str, default_project: str) -> tuple[str, str]:
     return (project or default_project, name)
 
 
-def _latest(resolver: Resolver, project: str, key: dg.AssetKey, partition: str | None) -> str | None:
+def _partitioned(instance: dg.DagsterInstance, key: dg.AssetKey, storage_id: int) -> bool:
+    flt = dg.AssetRecordsFilter(asset_key=key, storage_ids=[storage_id])
+    records = instance.fetch_materializations(flt, limit=1).records
+    return bool(records) and records[0].asset_materialization is not None and (
+        records[0].asset_materialization.partition is not None
+    )
+
+
+def dep_partitions(context: dg.OutputContext, key: dg.AssetKey) -> dict[str, list[str]]:
+    """The partitions of each partitioned upstream the step of ``key`` depends on.
+
+    Dagster's own answer (its partition mapping: all partitions by default, or an
+    ``AssetDep(partition_mapping=...)``), read from the step context while the step runs.
+    """
+    try:
+        sc = context.step_context
+        layer = sc.job_def.asset_layer
+        out: dict[str, list[str]] = {}
+        for up in layer.get(key).parent_keys:
+            if not layer.has(up) or layer.get(up).partitions_def is None:
+                continue
+            name = layer.get_node_input_name(sc.node_handle, up)
+            if name is not None:
+                subset = sc.asset_partitions_subset_for_input(name, require_valid_partitions=False)
+                out[up.to_user_string()] = sorted(subset.get_partition_keys())
+        return out
+    except Exception:  # noqa: BLE001 - internals that moved: fall back to the same-partition rule
+        log.debug("could not read the upstream partitions of %s", key.to_user_string(), exc_info=True)
+        return {}
+
+
+def _latest(
+    resolver: Resolver, project: str, key: dg.AssetKey, partition: str | None, *, fallback: bool = True
+) -> str | None:
     names: Iterable[str] = (
-        [artifact_name(key.path, partition), artifact_name(key.path)] if partition else [artifact_name(key.path)]
+        [artifact_name(key.path, partition), *([artifact_name(key.path)] if fallback else [])]
+        if partition else [artifact_name(key.path)]
     )
     for name in names:
         try:

@@ -39,13 +39,14 @@ import dagster as dg
 from pydantic import Field, PrivateAttr
 
 import artiflow
-from artiflow import Artifact, ArtifactNotFoundError, ArtiflowError, Run
+from artiflow import Artifact, ArtifactNotFoundError, ArtiflowError, Run, names
 
-from .deps import record_deps
+from .deps import dep_partitions, record_deps
 from .naming import artifact_name
 from .options import InputOptions, OutputOptions
 from .resolve import Resolver, producer_run_id
 from .resource import ArtiflowResource
+from .say import logged_line
 from .steps import RANGE_END_TAG, RANGE_START_TAG, StepInfo, StepRuns, step_info
 from .values import from_artifact, to_artifact
 
@@ -93,6 +94,11 @@ class ArtiflowIOManager(dg.ConfigurableIOManager):
     # -- writing -------------------------------------------------------------------------------
 
     def handle_output(self, context: dg.OutputContext, obj: Any) -> None:
+        step = step_info(context)
+        if step is not None and context.has_asset_key:
+            parts = dep_partitions(context, context.asset_key)
+            if parts:
+                self._step_runs().dep_partitions.setdefault(step.run_id, {}).update(parts)
         if obj is None:
             context.log.debug("Output %s is None: no artifact version logged.", context.name)
             return
@@ -103,7 +109,6 @@ class ArtiflowIOManager(dg.ConfigurableIOManager):
                 f"Output {context.name!r} is not an asset; name its artifact with "
                 "dg.Out(metadata={'artiflow/name': ...})."
             )
-        step = step_info(context)
         runs = self._step_runs()
         run = runs.run_for(step) if step is not None else artiflow.init(
             project=runs.project, job_type="dagster", store=runs.store
@@ -114,11 +119,12 @@ class ArtiflowIOManager(dg.ConfigurableIOManager):
         for partition, value in values.items():
             art = self._log(run, step, context, opts, key, partition, value, covers_range)
             logged[partition] = runs.logged[(run.id, _name(key, partition, opts))] = art
+            context.log.info(logged_line(art.qualified_name, created=art.created is not False, size=art.size))
         if step is None:
             run.finish()
         if key is not None and logged:
             _set_data_version(context, key, logged)
-        context.add_output_metadata(_output_metadata(logged, run))
+        context.add_output_metadata({**_output_metadata(logged, run), **table_metadata(obj)})
 
     def _log(
         self,
@@ -194,6 +200,8 @@ class ArtiflowIOManager(dg.ConfigurableIOManager):
                     producer, project=project, name=name, partition=partition,
                     asset_key=key.to_user_string() if key else None,
                 )
+            if art is not None and in_opts.selector is not None:
+                _check_pin(context, art, resolver.find(project, name, in_opts.selector), in_opts.selector)
             if art is None:
                 try:
                     art = resolver.find(project, name, selector)
@@ -207,12 +215,24 @@ class ArtiflowIOManager(dg.ConfigurableIOManager):
                     ) from exc
             if run is not None:
                 run.use_artifact(art, use_as=context.name)
+                context.log.info(f"artiflow: used {art.qualified_name}")
                 if key is not None:
                     runs.loaded.setdefault(run.id, set()).add(key.to_user_string())
             values[partition] = from_artifact(art, allow_pickle=allow_pickle, root=self.download_dir)
         if len(partitions) == 1:
             return values.get(partitions[0])
         return values
+
+
+def _check_pin(context: dg.InputContext, produced: Artifact, pinned: Artifact, selector: str) -> None:
+    """A pin on an input that this run (or its parent) materialized upstream must agree with it."""
+    if pinned.digest == produced.digest:
+        return
+    raise ArtiflowError(
+        f"Input {context.name!r} pins {pinned.qualified_name} ('artiflow/version'/'artiflow/alias' "
+        f"{selector!r}), but this run materialized {produced.qualified_name} upstream; drop the pin, or "
+        "materialize this asset without its upstream so that the pin applies."
+    )
 
 
 def data_version_of(logged: Mapping[str | None, Artifact]) -> dg.DataVersion:
@@ -263,11 +283,13 @@ def _split(obj: Any, partitions: list[str]) -> tuple[dict[str | None, Any], bool
 
 
 def _output_metadata(logged: dict[str | None, Artifact], run: Run) -> dict[str, Any]:
-    md: dict[str, Any] = {"artiflow/run": dg.MetadataValue.text(run.path)}
+    md: dict[str, Any] = {"artiflow/run": dg.MetadataValue.text(run.path), "artiflow/store": _location(run)}
     if len(logged) == 1:
         art = next(iter(logged.values()))
         md.update({
             "artiflow/ref": dg.MetadataValue.text(art.qualified_name),
+            "artiflow/version": dg.MetadataValue.int(names.version_index(art.version) or 0),
+            "artiflow/aliases": dg.MetadataValue.text(", ".join(art.aliases)),
             "artiflow/digest": dg.MetadataValue.text(art.digest),
             "artiflow/size": dg.MetadataValue.int(art.size),
             "artiflow/file_count": dg.MetadataValue.int(art.file_count),
@@ -278,3 +300,26 @@ def _output_metadata(logged: dict[str | None, Artifact], run: Run) -> dict[str, 
             for p, a in logged.items()
         })
     return md
+
+
+def _location(run: Run) -> dg.MetadataValue:
+    """Where the store keeps its objects: a path Dagster's UI can copy, or a URL for object storage."""
+    storage = run.store.settings.storage
+    if "://" in storage and not storage.startswith("file://"):
+        return dg.MetadataValue.url(storage)
+    return dg.MetadataValue.path(storage.removeprefix("file://"))
+
+
+def table_metadata(obj: Any) -> dict[str, Any]:
+    """Dagster's own row count and column schema for a pandas DataFrame (shown in its asset view).
+
+    >>> table_metadata([1, 2])
+    {}
+    """
+    if not (type(obj).__module__.startswith("pandas") and hasattr(obj, "dtypes") and hasattr(obj, "columns")):
+        return {}
+    columns = [dg.TableColumn(name=str(name), type=str(dtype)) for name, dtype in obj.dtypes.items()]
+    return {
+        "dagster/row_count": dg.MetadataValue.int(len(obj)),
+        "dagster/column_schema": dg.MetadataValue.table_schema(dg.TableSchema(columns=columns)),
+    }

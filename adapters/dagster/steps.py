@@ -85,11 +85,21 @@ def step_info(context: dg.InputContext | dg.OutputContext) -> StepInfo | None:
         checks = not keys and assets_def is not None and bool(assets_def.check_keys)
     except Exception:  # noqa: BLE001 - an op outside any asset graph, or internals that moved
         log.debug("could not read the asset keys of step %s", sc.step.key, exc_info=True)
-    job_type = "asset_check" if checks else "multi_asset" if len(keys) > 1 else "asset" if keys else "op"
+    job_type = "asset_check" if checks else job_type_of(keys) if keys else "op"
     return StepInfo(
         run=sc.dagster_run, step_key=sc.step.key, asset_keys=keys, attempt=attempt,
         job_type=job_type,
     )
+
+
+def job_type_of(asset_keys: tuple[str, ...]) -> str:
+    """A step's ``job_type``: the asset key it materializes (``ml/clean``), comma-joined for several.
+
+    >>> job_type_of(("m1", "m2"))
+    'm1,m2'
+    """
+    joined = ",".join(asset_keys)
+    return joined if len(joined) <= 128 else joined[:127] + "…"
 
 
 @dataclass
@@ -103,6 +113,8 @@ class StepRuns:
     # per artifact name (the last attempt wins), and the asset keys each step loaded.
     logged: dict[tuple[str, str], Artifact] = field(default_factory=dict)  # (run id, artifact name)
     loaded: dict[str, set[str]] = field(default_factory=dict)  # run id -> asset keys
+    # run id -> {partitioned upstream key: the partitions the step depends on}, from Dagster's mapping
+    dep_partitions: dict[str, dict[str, list[str]]] = field(default_factory=dict)
 
     def run_for(self, step: StepInfo) -> Run:
         """The step's Run, started (or resumed, on a retry) on first use in this process."""
@@ -122,7 +134,7 @@ class StepRuns:
         hit = self.open.get(run_id)
         if hit is not None:
             return hit[0]
-        job_type = "multi_asset" if len(asset_keys) > 1 else "asset"
+        job_type = job_type_of(asset_keys) if asset_keys else "asset"
         info = StepInfo(run=dagster_run, step_key=step_key, asset_keys=asset_keys, attempt=0, job_type=job_type)
         try:
             run = artiflow.Api(store=self.store).run(run_id)
@@ -140,3 +152,4 @@ class StepRuns:
         self.open.clear()
         self.logged.clear()
         self.loaded.clear()
+        self.dep_partitions.clear()

@@ -69,6 +69,14 @@ def target(handle: StoreHandle, project: str | None) -> tuple[Store, str]:
     return store, project or (flow.project if flow is not None else None) or store.settings.project
 
 
+def project_is_default(store: Store, project: str) -> bool:
+    """True when ``project`` is the store's built-in default: nobody chose it (no ARTIFLOW_PROJECT)."""
+    flow = flow_defaults()
+    return (flow is None or flow.project is None) and "project" not in store.settings.model_fields_set and (
+        project == store.settings.project
+    )
+
+
 @overload
 def artifact_flow(fn: Callable[P, R], /) -> Flow[P, R]: ...
 

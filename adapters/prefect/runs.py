@@ -31,6 +31,7 @@ from artiflow import Artifact, ArtifactNotFoundError, Run, Store, collab, names
 
 from .parts import Part, PartRef
 from .refs import ArtifactRef
+from .say import logged_line, say
 
 if TYPE_CHECKING:
     from prefect.futures import PrefectFutureList
@@ -170,6 +171,7 @@ class TrackedRun(Run):
     ) -> Artifact:
         artifact = super().log_artifact(artifact_or_path, name, type, aliases, tags, progress=progress)
         self._scope.logged.append(Logged(artifact, bool(artifact.created)))
+        say(logged_line(artifact.qualified_name, created=bool(artifact.created), size=artifact.size))
         return artifact
 
     def finish_artifact(
@@ -186,6 +188,7 @@ class TrackedRun(Run):
             artifact_or_path, name, type, aliases, distributed_id, progress=progress
         )
         self._scope.logged.append(Logged(artifact, bool(artifact.created)))
+        say(logged_line(artifact.qualified_name, created=bool(artifact.created), size=artifact.size))
         return artifact
 
     def upsert_part(self, artifact: Artifact, aliases: Sequence[str] = (), tags: Sequence[str] = ()) -> PartRef:
@@ -224,6 +227,7 @@ class TrackedRun(Run):
             return first.resolve(self.store)  # a retried finishing task: committed the first time
         artifact = Artifact.from_record(self.store, record)
         self._scope.logged.append(Logged(artifact, created, parts=len(parts)))
+        say(logged_line(artifact.qualified_name, created=created, size=artifact.size, parts=len(parts)))
         return artifact
 
     def use_artifact(
@@ -236,6 +240,7 @@ class TrackedRun(Run):
         artifact = super().use_artifact(artifact_or_name, type, aliases, use_as)
         if all(a != artifact for a in self._scope.used):
             self._scope.used.append(artifact)
+            say(f"artiflow: used {artifact.qualified_name}")
         return artifact
 
 

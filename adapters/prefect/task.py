@@ -46,10 +46,11 @@ from .binding import (
     normalize_outputs,
     parameters_of,
 )
-from .flow import running, target
+from .flow import project_is_default, running, target
 from .parts import DEFAULT_PREFIX, Part, group, map_parts, part_refs
 from .refs import ArtifactRef
 from .runs import Identity, Scope, current_scope
+from .say import say
 from .stores import StoreHandle
 
 if TYPE_CHECKING:
@@ -312,6 +313,11 @@ def open_scope(
 ) -> Scope:
     """The Run of this task run, created, or resumed on a retry (same task run id)."""
     store, project = target(spec.handle, spec.project)
+    if spec.project is None and project_is_default(store, project):
+        say(
+            f"artiflow: task {spec.name!r} logs to the default project {project!r}; pass project= to "
+            "@artifact_task or @artifact_flow, or set ARTIFLOW_PROJECT.", logging.WARNING,
+        )
     params = dict(ctx.parameters) if ctx is not None else parameters_of(fn, args, kwargs)
     identity = Identity.of_task_run(ctx, ctx.task.name if ctx is not None else spec.name, params)
     scope = Scope(identity, project, store, ui=spec.ui and ctx is not None)

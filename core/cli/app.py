@@ -61,9 +61,14 @@ def _root(
     progress_delay: Annotated[
         float, typer.Option("--progress-delay", min=0, hidden=True, help="Seconds before a progress bar appears.")
     ] = DELAY,
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show the full traceback of an error instead of one line.")
+    ] = False,
 ) -> None:
     """Log, fetch, inspect and verify artifacts in an artiflow store."""
-    ctx.obj = CliState(home=home, out=make_console(), err=make_console(stderr=True), progress_delay=progress_delay)
+    ctx.obj = CliState(
+        home=home, out=make_console(), err=make_console(stderr=True), progress_delay=progress_delay, debug=debug
+    )
 
 
 run_app = typer.Typer(help="Look at one run.", no_args_is_help=True, rich_markup_mode=None)

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, ParamSpec, TypeVar
 
+import sqlalchemy as sa
 import typer
+from pydantic import ValidationError
+from pydantic_settings import SettingsError
 from rich.console import Console
 from rich.markup import escape
 
@@ -83,6 +87,7 @@ class CliState:
     out: Console
     err: Console
     progress_delay: float = 1.0
+    debug: bool = False
 
     @contextmanager
     def store(self, *, create: bool = False) -> Iterator[Store]:
@@ -111,18 +116,63 @@ def cli_state(ctx: typer.Context) -> CliState:
 
 
 def report_errors(fn: Callable[P, R]) -> Callable[P, R]:
-    """Turn artiflow and OS errors into one red line on stderr and exit code 1, with no traceback."""
+    """Turn every failure a user can cause into one red line on stderr and exit code 1, no traceback.
+
+    artiflow and OS errors, an unreachable or unreadable database (its URL shown without the
+    password), and invalid ``ARTIFLOW_*`` settings. ``artiflow --debug`` re-raises instead, so the
+    traceback shows.
+    """
 
     @functools.wraps(fn)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return fn(*args, **kwargs)
-        except (ArtiflowError, OSError) as exc:
-            message = str(exc).replace("\n", " ").strip() or type(exc).__name__
+        except (ArtiflowError, OSError, sa.exc.SQLAlchemyError, ValidationError, SettingsError) as exc:
+            ctx = next((a for a in (*args, *kwargs.values()) if hasattr(a, "find_root")), None)
+            obj = ctx.find_root().obj if ctx is not None else None
+            if isinstance(obj, CliState) and obj.debug:
+                raise
+            message = _redact(error_line(exc, obj.home if isinstance(obj, CliState) else None))
             make_console(stderr=True).print(f"[bold red]Error:[/] {escape(message)}", soft_wrap=True)
             raise typer.Exit(1) from None
 
     return wrapper
+
+
+def error_line(exc: BaseException, home: Path | None = None) -> str:
+    """The one-line message for ``exc`` (the fact, then the fix)."""
+    if isinstance(exc, ValidationError):
+        problems = "; ".join(
+            f"ARTIFLOW_{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg']} (got {e.get('input')!r})"
+            for e in exc.errors()
+        )
+        return f"Invalid setting {problems}; fix or unset it."
+    if isinstance(exc, SettingsError):
+        field = re.search(r'field "(\w+)"', str(exc))
+        name = f"ARTIFLOW_{field.group(1).upper()}" if field else "an ARTIFLOW_* variable"
+        return f"Invalid setting {name}: it could not be parsed (JSON is expected for dicts); fix or unset it."
+    if isinstance(exc, sa.exc.SQLAlchemyError):
+        orig = getattr(exc, "orig", None)
+        reason = (str(orig) if orig is not None else str(exc)).strip().splitlines()[0].rstrip(".")
+        try:
+            url = Settings() if home is None else Settings(home=home)
+            where = sa.engine.make_url(url.database).render_as_string(hide_password=True)
+        except (ValidationError, sa.exc.ArgumentError):
+            where = "the metadata database"
+        if isinstance(exc, sa.exc.OperationalError | sa.exc.InterfaceError) and "not a database" not in reason:
+            fix = "check that the server is running and ARTIFLOW_DATABASE_URL is right"
+        else:
+            fix = "the file or schema is damaged; restore it from a backup or point ARTIFLOW_HOME elsewhere"
+        return f"Cannot use the metadata database {where}: {reason}; {fix}."
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
+_URL_PASSWORD = re.compile(r"(://[^:/@\s]*:)[^@\s]+@")
+
+
+def _redact(text: str) -> str:
+    """Never print a password that a database or storage URL carried."""
+    return _URL_PASSWORD.sub(r"\1***@", text)
 
 
 def resolve(api: Api, ref: str) -> Artifact:

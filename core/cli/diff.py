@@ -102,7 +102,7 @@ def diff(
 ) -> None:
     """Compare two versions: files added (+), removed (-) and changed (~) with their sizes, and metadata.
 
-    >>> artiflow diff cats:v0 cats:v1          # doctest: +SKIP
+    REF_B may be just ':v1' or ':alias' for another version of the same artifact.
     """
     state = cli_state(ctx)
     with state.store() as store:

@@ -37,6 +37,7 @@ class Format(str, enum.Enum):
     dot = "dot"
     mermaid = "mermaid"
     graphml = "graphml"
+    html = "html"
 
 
 def _export(format_: Format) -> Callable[[LineageResult], str]:
@@ -76,7 +77,7 @@ def lineage(
     format_: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.text,
     as_json: Annotated[bool, typer.Option("--json", help="The same as --format json.")] = False,
 ) -> None:
-    """Show the lineage of an artifact version or a run, as a tree or as JSON, DOT, Mermaid or GraphML.
+    """Show the lineage of an artifact version or a run, as a tree or as JSON, DOT, Mermaid, GraphML or HTML.
 
     An alias is resolved to the exact version it names now. Deleted versions stay in lineage
     and are marked; a node reached again is shown once and then marked "(see above)".
@@ -90,6 +91,12 @@ def lineage(
         result = query(store.lineage(), address, depth)
         if as_json:
             format_ = Format.json
+        if format_ is Format.html:  # the web UI's lineage view, in one file that opens offline
+            from ..ui.export import lineage_html
+
+            hops = 50 if depth is None else depth
+            typer.echo(lineage_html(store, address, up=hops if up else 0, down=0 if up else hops))
+            return
         if format_ is not Format.text:
             typer.echo(_export(format_)(result))
             return

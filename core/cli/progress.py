@@ -21,6 +21,9 @@ from .render import human_size
 DELAY = 1.0
 """Seconds a transfer runs before its bar appears: quicker ones print nothing."""
 
+_UPDATE_EVERY = 0.05
+"""Seconds between two updates of the bar's numbers (its last update is never skipped)."""
+
 
 class _Files(ProgressColumn):
     def render(self, task: Task) -> Text:
@@ -65,6 +68,7 @@ class TransferProgress:
         self._bytes: tuple[int, int] | None = None
         self._files: tuple[int, int] | None = None
         self._appeared = False
+        self._updated = 0.0
 
     @property
     def shown(self) -> bool:
@@ -85,12 +89,16 @@ class TransferProgress:
             self._files = (done, total)  # drawn with the bytes call that follows
 
     def _refresh(self) -> None:
+        now = time.monotonic()
+        done, total = self._bytes or (0, 0)
         if self._bar is None:
-            if time.monotonic() - self._start < self._delay:
+            if now - self._start < self._delay:
                 return
             self._open()
+        elif now - self._updated < _UPDATE_EVERY and done < total:
+            return  # the bar redraws ten times a second: more updates than that only cost time
+        self._updated = now
         assert self._bar is not None and self._task is not None
-        done, total = self._bytes or (0, 0)
         files = self._files or (0, None)
         self._bar.update(self._task, completed=done, total=total or None, files=files[0], files_total=files[1])
 

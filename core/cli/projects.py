@@ -98,7 +98,7 @@ def run_show(
         if as_json:
             emit_json({
                 **run_record(run),
-                "config": run.config,
+                "config": dict(run.config),
                 "summary": summary,
                 "used": [version_record(v) for v in used],
                 "logged": [version_record(v) for v in logged],
@@ -109,7 +109,7 @@ def run_show(
                              ("started", when(run.created_at))):
             if value:
                 out.print(f"  {label + ':':<10}{escape(value)}")
-        _mapping(state.out, "Config", run.config)
+        _mapping(state.out, "Config", dict(run.config))
         if summary is not None:
             _mapping(state.out, "Summary", summary)
         for title, versions in (("Used", used), ("Logged", logged)):

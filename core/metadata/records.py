@@ -19,6 +19,13 @@ class RunRecord:
     exit_code: int | None
     created_at: datetime
     finished_at: datetime | None
+    entity: str | None = None
+    tags: tuple[str, ...] = ()
+    notes: str | None = None
+    summary: dict[str, Any] = field(default_factory=dict)
+    host: str | None = None
+    pid: int | None = None
+    heartbeat_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -83,6 +83,25 @@ runs = sa.Table(
     sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
     sa.Column("key", sa.BigInteger, runs_key_seq, nullable=True),
     sa.Index("ix_runs_lineage", "key", "id", "project"),  # covering, for a lineage walk
+    # W&B's run fields (revision 0006): free-form, recorded as given.
+    sa.Column("entity", sa.String(128), nullable=True),
+    sa.Column("tags", JSONType, nullable=True),
+    sa.Column("notes", sa.Text, nullable=True),
+    sa.Column("summary", JSONType, nullable=True),
+    # Liveness (revision 0006): a running run whose process is gone reads as "crashed".
+    sa.Column("host", sa.String(256), nullable=True),
+    sa.Column("pid", sa.Integer, nullable=True),
+    sa.Column("heartbeat_at", sa.DateTime(timezone=True), nullable=True),
+)
+
+# ``run.log()`` rows: one per committed step, scalar values only (numbers, strings, bools).
+run_history = sa.Table(
+    "run_history",
+    metadata,
+    sa.Column("run_id", sa.String(128), sa.ForeignKey("runs.id"), primary_key=True),
+    sa.Column("step", sa.Integer, primary_key=True),
+    sa.Column("data", JSONType, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
 )
 
 # The durable truth of lineage: one row per log or use of a version by a run.

@@ -26,6 +26,7 @@ from ..errors import ArtifactNotFoundError, StoreError, TypeCollisionError
 from ..batches import batched
 from ..names import is_digest, version_index
 from . import schema as s
+from . import runinfo
 from .engine import disconnected, retryable, sqlite_setup
 from .lineage import edge_query
 from .migrate import ensure_schema
@@ -58,11 +59,15 @@ def type_collision_message(name: str, existing: str, wanted: str) -> str:
     )
 
 
-class MetadataStore:
+class MetadataStore(runinfo.RunFields):
     """Collections, versions, aliases, tags, runs and log/use edges in one SQL database."""
 
-    def __init__(self, url: str, *, busy_timeout: float = 60.0, clock: Clock = _utcnow) -> None:
+    def __init__(
+        self, url: str, *, busy_timeout: float = 60.0, clock: Clock = _utcnow,
+        heartbeat_timeout: float = runinfo.DEFAULT_HEARTBEAT_TIMEOUT,
+    ) -> None:
         self.url = url
+        self.heartbeat_timeout = heartbeat_timeout
         self._clock = clock
         self.is_sqlite = url.startswith("sqlite")
         if self.is_sqlite:
@@ -130,16 +135,14 @@ class MetadataStore:
     # -- runs ----------------------------------------------------------------------------------
 
     def create_run(
-        self,
-        *,
-        run_id: str,
-        project: str,
-        name: str,
-        group: str | None,
-        job_type: str | None,
-        config: dict[str, Any],
+        self, *, run_id: str, project: str, name: str, group: str | None, job_type: str | None,
+        config: dict[str, Any], details: dict[str, Any] | None = None,
     ) -> RunRecord:
+        """Record a new run, or resume one; ``details`` sets W&B fields and liveness (host, pid)."""
         now = self._clock()
+        extra = {k: v for k, v in (details or {}).items() if v is not None}
+        if "pid" in extra:
+            extra.setdefault("heartbeat_at", now)
 
         def tx(conn: Connection) -> RunRecord:
             existing = conn.execute(sa.select(s.runs).where(s.runs.c.id == run_id)).first()
@@ -147,14 +150,14 @@ class MetadataStore:
                 conn.execute(
                     sa.update(s.runs)
                     .where(s.runs.c.id == run_id)
-                    .values(state="running", finished_at=None, exit_code=None, config=config)
+                    .values(state="running", finished_at=None, exit_code=None, config=config, **extra)
                 )
             else:
                 key = {} if (k := s.next_key(conn, s.runs)) is None else {"key": k}
                 conn.execute(
                     sa.insert(s.runs).values(
                         id=run_id, project=project, name=name, group=group, job_type=job_type,
-                        config=config, state="running", exit_code=None, created_at=now, finished_at=None, **key,
+                        config=config, state="running", exit_code=None, created_at=now, finished_at=None, **key, **extra,
                     )
                 )
             return self._run(conn, run_id)
@@ -183,13 +186,13 @@ class MetadataStore:
         if project is not None:
             q = q.where(s.runs.c.project == project)
         with self._read() as conn:
-            return [_run_record(r) for r in conn.execute(q).mappings()]
+            return [runinfo.run_record(r, timeout=self.heartbeat_timeout) for r in conn.execute(q).mappings()]
 
     def _run(self, conn: Connection, run_id: str) -> RunRecord:
         row = conn.execute(sa.select(s.runs).where(s.runs.c.id == run_id)).mappings().first()
         if row is None:
             raise ArtifactNotFoundError(f"Run {run_id!r} does not exist.")
-        return _run_record(row)
+        return runinfo.run_record(row, timeout=self.heartbeat_timeout)
 
     # -- versions ------------------------------------------------------------------------------
 
@@ -522,12 +525,6 @@ class MetadataStore:
         return live
 
 
-def _run_record(row: Any) -> RunRecord:
-    return RunRecord(
-        id=row["id"], project=row["project"], name=row["name"], group=row["group"], job_type=row["job_type"],
-        config=dict(row["config"] or {}), state=row["state"], exit_code=row["exit_code"],
-        created_at=_aware(row["created_at"]) or _utcnow(), finished_at=_aware(row["finished_at"]),
-    )
 
 
 def _collection_record(row: Any) -> CollectionRecord:

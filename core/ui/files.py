@@ -12,12 +12,18 @@ paging through a directory of a 100,000-file version slices a list instead of re
 
 from __future__ import annotations
 
+import json
 import threading
 from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..digests import b64_md5
+from ..errors import ArtifactNotFoundError, DigestMismatchError, StoreError
 from ..manifest import Manifest, ManifestEntry
+from ..metadata import VersionRecord
+from ..store import Store
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,20 +44,21 @@ class _Dir:
     size: int = 0
     files: int = 0
     dirs: dict[str, _Dir] = field(default_factory=dict)
-    entries: list[ManifestEntry] = field(default_factory=list)
+    entries: list[tuple[str, str, int | None, str | None]] = field(default_factory=list)
 
 
 class FileTree:
     """The directories of one manifest; :meth:`children` lists one directory, folders first."""
 
-    def __init__(self, manifest: Manifest) -> None:
+    def __init__(self, entries: Iterable[tuple[str, str, int | None, str | None]]) -> None:
+        """``entries`` are ``(path, digest, size, ref)``."""
         self.root = _Dir()
-        for entry in manifest:
-            size = entry.size or 0
+        for entry in entries:
+            size = entry[2] or 0
             node = self.root
             node.size += size
             node.files += 1
-            *dirs, _ = entry.path.split("/")
+            *dirs, _ = entry[0].split("/")
             for part in dirs:
                 node = node.dirs.setdefault(part, _Dir())
                 node.size += size
@@ -62,7 +69,17 @@ class FileTree:
 
     @classmethod
     def of(cls, manifest: Manifest) -> FileTree:
-        return cls(manifest)
+        return cls((e.path, e.digest, e.size, e.ref) for e in manifest)
+
+    @classmethod
+    def from_json(cls, raw: bytes) -> FileTree:
+        """From a stored manifest's bytes, without building an entry object per file (a 100,000-file
+        manifest takes a tenth of the time :meth:`Manifest.from_json` needs)."""
+        try:
+            contents = json.loads(raw)["contents"]
+            return cls((p, e["digest"], e.get("size"), e.get("ref")) for p, e in contents.items())
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise StoreError(f"Corrupt manifest ({exc}); restore the blob or delete the version.") from exc
 
     def _find(self, path: str) -> _Dir | None:
         node: _Dir | None = self.root
@@ -86,8 +103,8 @@ class FileTree:
         prefix = f"{key}/" if key else ""
         listed = [Node(n, prefix + n, True, d.size, d.files) for n, d in sorted(node.dirs.items())]
         listed += [
-            Node(e.path.rsplit("/", 1)[-1], e.path, False, e.size or 0, 1, e.digest, e.ref)
-            for e in sorted(node.entries, key=lambda e: e.path)
+            Node(path.rsplit("/", 1)[-1], path, False, size or 0, 1, digest, ref)
+            for path, digest, size, ref in sorted(node.entries)
         ]
         with self._lock:
             self._listed[key] = listed
@@ -102,15 +119,28 @@ class TreeCache:
         self._size = size
         self._lock = threading.Lock()
 
-    def get(self, digest: str, manifest: Manifest) -> FileTree:
+    def get(self, store: Store, version: VersionRecord) -> FileTree:
+        """The tree of a version's manifest, read from the store and checked against its address."""
+        key = version.manifest_digest
         with self._lock:
-            tree = self._trees.get(digest)
+            tree = self._trees.get(key)
             if tree is not None:
-                self._trees.move_to_end(digest)
+                self._trees.move_to_end(key)
                 return tree
-        tree = FileTree(manifest)
+        try:
+            raw = store.blobs.read_bytes(key)
+        except FileNotFoundError as exc:
+            raise ArtifactNotFoundError(
+                f"The manifest of {version.ref} is missing from {store.blobs.url}; the store is damaged."
+            ) from exc
+        if b64_md5(raw) != key:
+            raise DigestMismatchError(
+                f"The manifest of {version.ref} does not match its digest {key}; the store is damaged "
+                "(restore the blob from a backup)."
+            )
+        tree = FileTree.from_json(raw)
         with self._lock:
-            self._trees[digest] = tree
+            self._trees[key] = tree
             while len(self._trees) > self._size:
                 self._trees.popitem(last=False)
         return tree

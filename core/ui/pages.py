@@ -161,10 +161,9 @@ class Pages:
         start = request.query_params.get("page", "0")
         offset = int(start) * FILES_PAGE if start.isdigit() else 0
         try:
-            manifest = self.store.manifest(rec)
+            tree = self.trees.get(self.store, rec)
         except ArtiflowError as exc:
             return {"error": str(exc), "path": path, "entries": [], "total": 0}
-        tree = self.trees.get(rec.manifest_digest, manifest)
         listed = tree.children(path)
         crumbs = []
         acc = ""

@@ -18,6 +18,7 @@ from typing import Any, Generic, TypeVar
 import sqlalchemy as sa
 
 from ..metadata import MetadataStore, RunRecord, VersionRecord
+from ..metadata import runinfo
 from ..metadata import schema as s
 
 T = TypeVar("T")
@@ -64,8 +65,8 @@ def projects(md: MetadataStore) -> list[ProjectRow]:
     """Every project with its number of collections and runs."""
     c, r = s.collections, s.runs
     with md.engine.connect() as conn:
-        colls = dict(conn.execute(sa.select(c.c.project, sa.func.count()).group_by(c.c.project)).all())
-        runs = dict(conn.execute(sa.select(r.c.project, sa.func.count()).group_by(r.c.project)).all())
+        colls: dict[str, int] = dict(conn.execute(sa.select(c.c.project, sa.func.count()).group_by(c.c.project)).all())
+        runs: dict[str, int] = dict(conn.execute(sa.select(r.c.project, sa.func.count()).group_by(r.c.project)).all())
     return [ProjectRow(p, int(colls.get(p, 0)), int(runs.get(p, 0))) for p in sorted(set(colls) | set(runs))]
 
 
@@ -142,12 +143,9 @@ def versions(
     return Page(records, str(rows[-1][1]) if more and rows else None)
 
 
-def _run_record(row: Any) -> RunRecord:
-    return RunRecord(
-        id=row.id, project=row.project, name=row.name, group=row.group, job_type=row.job_type,
-        config=dict(row.config or {}), state=row.state, exit_code=row.exit_code,
-        created_at=_aware(row.created_at) or datetime.now(UTC), finished_at=_aware(row.finished_at),
-    )
+def _run_record(row: Any, md: MetadataStore | None = None) -> RunRecord:
+    timeout = md.heartbeat_timeout if md is not None else runinfo.DEFAULT_HEARTBEAT_TIMEOUT
+    return runinfo.run_record(row._mapping, timeout=timeout)
 
 
 def runs(
@@ -174,7 +172,7 @@ def runs(
         rows = conn.execute(query).all()
     more = len(rows) > limit
     rows = rows[:limit]
-    items = [_run_record(row) for row in rows]
+    items = [_run_record(row, md) for row in rows]
     cursor = f"{rows[-1].created_at.isoformat()}|{rows[-1].id}" if more and rows else None
     return Page(items, cursor)
 
@@ -187,7 +185,7 @@ def runs_by_ids(md: MetadataStore, ids: Sequence[str]) -> dict[str, RunRecord]:
     with md.engine.connect() as conn:
         for i in range(0, len(unique), _BATCH):
             for row in conn.execute(sa.select(r).where(r.c.id.in_(unique[i : i + _BATCH]))):
-                out[row.id] = _run_record(row)
+                out[row.id] = _run_record(row, md)
     return out
 
 
@@ -269,7 +267,7 @@ def search(md: MetadataStore, q: str, *, limit: int = 50) -> tuple[list[Collecti
         .limit(limit)
     )
     with md.engine.connect() as conn:
-        runs_ = [_run_record(row) for row in conn.execute(query)]
+        runs_ = [_run_record(row, md) for row in conn.execute(query)]
     return found, runs_
 
 

@@ -26,6 +26,7 @@ from urllib.parse import quote
 
 from artiflow.lineage import downstream, upstream
 
+from ..metadata import RunRecord
 from ..store import Store
 from . import queries
 
@@ -272,12 +273,12 @@ def _bfs(adj: dict[str, set[str]], root: str) -> tuple[dict[str, int], dict[str,
     return dist, via
 
 
-def _created(runs: dict[str, queries.RunRecord], run_id: str) -> str:
+def _created(runs: dict[str, RunRecord], run_id: str) -> str:
     r = runs.get(run_id)
     return r.created_at.isoformat() if r else ""
 
 
-def _job(runs: dict[str, queries.RunRecord], d: dict[str, Any]) -> str | None:
+def _job(runs: dict[str, RunRecord], d: dict[str, Any]) -> str | None:
     r = runs.get(d["id"])
     return r.job_type if r else None
 
@@ -286,7 +287,7 @@ def _sort_key(d: dict[str, Any]) -> tuple[Any, ...]:
     return (d.get("project", ""), d.get("name", ""), d.get("version_index", 0), d.get("id", ""))
 
 
-def _labels(d: dict[str, Any], runs: dict[str, queries.RunRecord]) -> tuple[str, str]:
+def _labels(d: dict[str, Any], runs: dict[str, RunRecord]) -> tuple[str, str]:
     """The two lines of a node card: ``name:vN`` and the type, or the run's name and job type."""
     if d["kind"] == "artifact":
         sub = str(d.get("type") or "")
@@ -299,12 +300,12 @@ def _labels(d: dict[str, Any], runs: dict[str, queries.RunRecord]) -> tuple[str,
     return r.name or r.id, r.job_type or "run"
 
 
-def _member(d: dict[str, Any], runs: dict[str, queries.RunRecord], base: str) -> dict[str, str]:
+def _member(d: dict[str, Any], runs: dict[str, RunRecord], base: str) -> dict[str, str]:
     label, sub = _labels(d, runs)
     return {"id": f"{d['kind']}:{d['id']}", "label": label, "sub": sub, "href": href(base, d)}
 
 
-def _group_label(group: str, head: queries.RunRecord | None, runs: dict[str, queries.RunRecord],
+def _group_label(group: str, head: RunRecord | None, runs: dict[str, RunRecord],
                  nodes: dict[str, dict[str, Any]]) -> str:
     """A Prefect flow run is a run itself (the group is its id); a Dagster run is named by its id."""
     if head is not None:

@@ -47,7 +47,8 @@ def test_dicts_and_lists_round_trip(store, fresh, log: Log) -> None:
     art["rows"] = rows
     assert e1.path == "config.json"
     assert e1.extra == {EXTRA_KEY: "json"}
-    assert art.get("config") == cfg  # readable while still a draft
+    with pytest.raises(artiflow.ArtifactNotLoggedError):  # as the W&B reference says: log it first
+        art.get("config")
     log(store, art)
     assert sorted(e.path for e in art.files()) == ["config.json", "rows.json"]
     got = fresh()
@@ -195,10 +196,13 @@ def test_dataframes_round_trip_dtypes_index_and_values(case: str, store, fresh, 
     pd.testing.assert_frame_equal(back, df, check_exact=True)
 
 
-def test_dataframe_is_readable_on_the_draft(make_tree) -> None:
+def test_dataframe_is_read_back_once_logged(store, log: Log) -> None:
     df = _frames()["basic"]
     art = Artifact("objs", "dataset")
     art.add(df, "frame")
+    with pytest.raises(artiflow.ArtifactNotLoggedError):  # W&B's get() reads logged versions only
+        art.get("frame")
+    log(store, art)
     pd.testing.assert_frame_equal(art.get("frame"), df, check_exact=True)
 
 
@@ -234,9 +238,9 @@ def test_pickle_is_opt_in_on_add_and_on_load(store, fresh, log: Log) -> None:
     entry = art.add(Opaque(7), "model", serializer="pickle")
     assert entry.path == "model.pkl"
     assert entry.extra == {EXTRA_KEY: "pickle"}
+    log(store, art)
     with pytest.raises(PermissionError, match="allow_pickle=True"):
         art.get("model")
-    log(store, art)
     got = fresh()
     with pytest.raises(PermissionError):
         got.get("model")

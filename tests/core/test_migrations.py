@@ -95,3 +95,26 @@ def test_store_from_before_lineage_keys_is_numbered_and_walks_the_same(tmp_path:
     db = sqlite3.connect(tmp_path / "h" / "artiflow.db")
     assert db.execute("select count(*) from edges where version_key is null or run_key is null").fetchone() == (0,)
     assert [r[0] for r in db.execute("select key from runs order by key")] == [1, 2, 3]
+
+
+def test_store_at_revision_0005_gains_the_run_fields_and_keeps_its_runs(tmp_path: Path, make_tree) -> None:  # type: ignore[no-untyped-def]
+    store = artiflow.Store.open(home=tmp_path / "h")
+    _log_one(store, make_tree)
+    store.close()
+    db = sqlite3.connect(tmp_path / "h" / "artiflow.db")  # back to 0005's runs table
+    db.executescript(
+        "DROP TABLE run_history;"
+        + "".join(f"ALTER TABLE runs DROP COLUMN {c};" for c in ("entity", "tags", "notes", "summary", "host", "pid", "heartbeat_at"))
+        + "UPDATE alembic_version SET version_num='0005';"
+    )
+    db.commit()
+    db.close()
+
+    store = artiflow.Store.open(home=tmp_path / "h")
+    (old,) = artiflow.Api(store=store).runs("p")
+    assert old.state == "finished" and old.tags == () and old.entity is None
+    with artiflow.init(project="p", entity="team", tags=["a"], store=store) as run:
+        run.log({"loss": 0.5})
+    again = artiflow.Api(store=store).run(run.path)
+    assert (again.entity, again.tags, again.summary) == ("team", ("a",), {"loss": 0.5})
+    store.close()

@@ -70,12 +70,16 @@ def test_init_rejects_bad_names(store: Store) -> None:
         artiflow.init(project="p", id="no spaces", store=store)
 
 
-def test_config_is_a_copy(store: Store) -> None:
+def test_config_copies_the_callers_dict_and_persists_its_own_writes(store: Store) -> None:
     cfg = {"lr": 0.1}
     run = artiflow.init(project="p", config=cfg, store=store)
     cfg["lr"] = 9.0
-    run.config["lr"] = 7.0
     assert run.config == {"lr": 0.1}
+    run.config["lr"] = 7.0
+    run.config.update({"epochs": 3})
+    run.config.batch = 32
+    assert artiflow.Api(store=store).run(run.path).config == {"lr": 7.0, "epochs": 3, "batch": 32}
+    run.finish()
 
 
 def test_context_manager_finishes(store: Store) -> None:

@@ -96,7 +96,8 @@ class Watched:
         self.foreign: list[str] = []
 
         def request(r: Any) -> None:
-            if urlsplit(r.url).hostname != "127.0.0.1":
+            url = urlsplit(r.url)
+            if url.scheme not in ("file", "data", "blob") and url.hostname != "127.0.0.1":
                 self.foreign.append(r.url)
 
         self.context.on("request", request)
@@ -258,3 +259,21 @@ def test_pages_work_in_the_browser_with_htmx(server: Server, watched: Watched) -
     page.click("text=Lineage")
     page.wait_for_function(READY)
     assert page.evaluate("() => window.artiflowLineage.data.nodes.length") >= 3
+
+
+def test_lineage_html_export_opens_offline(ui_store: artiflow.Store, tmp_path: Path, watched: Watched) -> None:
+    from typer.testing import CliRunner
+
+    from artiflow.cli import app
+
+    home = Path(ui_store.settings.home)
+    result = CliRunner().invoke(app, ["--home", str(home), "lineage", "assets/report:v1", "--format", "html",
+                                      "--depth", "4"])
+    assert result.exit_code == 0, result.output
+    page_file = tmp_path / "lineage.html"
+    page_file.write_text(result.stdout)
+    assert "http://" not in result.stdout.split("<script", 1)[0] and 'src="' not in result.stdout
+    data = watched.lineage(page_file.as_uri())
+    assert [n["label"] for n in data["nodes"]][:2] == ["report:v1", "7 × daily"]
+    assert watched.drawn() == {"nodes": 5, "edges": 4, "boxes": 1}
+    assert watched.page.locator("#lineage-nodes > li").count() == 5

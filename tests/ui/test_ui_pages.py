@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from starlette.testclient import TestClient
@@ -163,3 +164,42 @@ def test_mounted_under_a_prefix_links_stay_inside_it(ui_store: artiflow.Store) -
     outer = Starlette(routes=[Mount("/artifacts", app=create_app(ui_store))])
     html = TestClient(outer).get("/artifacts/p/flows").text
     assert 'href="/artifacts/p/flows/a/model"' in html and 'src="/artifacts/static/vendor/htmx-2.0.11.min.js"' in html
+
+
+def test_a_damaged_manifest_is_reported_not_listed(local_store: artiflow.Store, tmp_path: Path) -> None:
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "a.txt").write_text("hello\n")
+    with artiflow.init(project="p", store=local_store) as run:
+        art = artiflow.Artifact("cats", type="dataset")
+        art.add_dir(str(tmp_path / "d"))
+        run.log_artifact(art)
+    rec = local_store.metadata.find_version("p", "cats", "v0")
+    blob = Path(local_store.blobs.path(rec.manifest_digest))  # type: ignore[attr-defined]
+    blob.chmod(0o644)
+    blob.write_bytes(blob.read_bytes().replace(b"a.txt", b"b.txt"))
+    html = TestClient(create_app(local_store)).get("/p/p/a/cats/v0").text
+    assert "does not match its digest" in html and "b.txt" not in html
+
+
+def test_edits_need_allow_edits_and_the_csrf_token(local_store: artiflow.Store, tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text("hi\n")
+    with artiflow.init(project="p", store=local_store) as run:
+        art = artiflow.Artifact("cats", type="dataset")
+        art.add_file(str(tmp_path / "a.txt"))
+        run.log_artifact(art, aliases=["old"])
+    c = TestClient(create_app(local_store, allow_edits=True))
+    html = c.get("/p/p/a/cats/v0").text
+    token = re.search(r'name="csrf" value="([^"]+)"', html)
+    assert token is not None
+    form = {"aliases": "best, staging", "tags": "checked", "description": "the good one"}
+    assert c.post("/p/p/a/cats/v0/edit", data=form).status_code == 403  # no token
+    assert c.post("/p/p/a/cats/v0/edit", data=form | {"csrf": token[1]},
+                  headers={"Origin": "http://evil.example"}).status_code == 403
+    r = c.post("/p/p/a/cats/v0/edit", data=form | {"csrf": token[1]}, follow_redirects=False)
+    assert (r.status_code, r.headers["location"]) == (303, "/p/p/a/cats/v0")
+    rec = local_store.metadata.find_version("p", "cats", "v0")
+    assert sorted(rec.aliases) == ["best", "latest", "staging"] and rec.tags == ("checked",)
+    assert rec.description == "the good one"
+    bad = c.post("/p/p/a/cats/v0/edit", data={"aliases": "v7", "csrf": token[1]})
+    assert bad.status_code == 400 and "Not saved" in bad.text
+    assert sorted(local_store.metadata.find_version("p", "cats", "v0").aliases) == ["best", "latest", "staging"]

@@ -85,6 +85,7 @@ class LineageView {
   }
 
   makeWorker() {
+    if (!this.root.dataset.worker) return null; // an exported file: lay out on the page
     try {
       const worker = new Worker(this.root.dataset.worker);
       worker.onmessage = (ev) => {
@@ -121,6 +122,7 @@ class LineageView {
   }
 
   remember() {
+    if (window.artiflowOffline) return;
     const p = new URLSearchParams({ up: this.state.up, down: this.state.down });
     for (const x of this.state.expand) p.append("expand", x);
     for (const x of this.state.open) p.append("open", x);
@@ -153,6 +155,7 @@ class LineageView {
       : `${c.nodes} nodes, ${c.edges} edges` + (c.clusters ? `, ${c.clusters} clusters` : "") + (c.merged ? `, ${c.merged} repeated runs merged` : "");
     this.public.timings.push({ fetch: fetched - t0, total: performance.now() - t0 });
     this.public.loads += 1;
+    this.public.readyAt ??= performance.now(); // ms since navigation started: the time to the first view
     this.public.ready = true;
     this.root.dispatchEvent(new CustomEvent("lineage:ready", { detail: data }));
   }
@@ -210,7 +213,9 @@ class LineageView {
         el("span", { class: "kind" }),
         n.href ? el("a", { href: n.href, text: n.label }) : el("span", { text: n.label }),
         " ", el("span", { class: "muted", text: n.sub }));
-      if (n.kind === "cluster") {
+      if (window.artiflowOffline) {
+        // an exported file: nothing to expand
+      } else if (n.kind === "cluster") {
         li.append(el("button", { type: "button", class: "open", text: "open", onclick: () => this.openCluster(n.id) }));
       } else if (more > 0 && !n.focus) {
         li.append(el("button", { type: "button", class: "expand", title: `${n.hidden_up} upstream, ${n.hidden_down} downstream not shown`,
@@ -255,6 +260,7 @@ class LineageView {
       el("div", { class: "muted", text: n.sub }),
       more ? el("div", { class: "muted", text: `${n.hidden_up} upstream and ${n.hidden_down} downstream neighbours not shown` }) : null,
     ].filter(Boolean));
+    if (window.artiflowOffline) return; // an exported file has no server to ask for more
     if (n.kind === "cluster") this.openCluster(n.id);
     else if (more > 0 && !n.focus) this.expand(n.id);
   }

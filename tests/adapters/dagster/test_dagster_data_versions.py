@@ -57,3 +57,21 @@ def test_rematerializing_identical_content_keeps_downstream_fresh(
     assert dg.materialize([prices], resources=resources, instance=instance).success
     assert _data_version(instance, "prices") != digest
     assert _status(instance, "report") == StaleStatus.STALE
+
+
+def test_the_dagster_run_log_says_new_reused_and_used(
+    io_manager: ArtiflowIOManager, instance: dg.DagsterInstance
+) -> None:
+    CONTENT["rows"] = [5]
+    resources = {"io_manager": io_manager}
+    first = dg.materialize([prices, report], resources=resources, instance=instance)
+    second = dg.materialize([prices], resources=resources, instance=instance)
+
+    def lines(run_id: str) -> list[str]:
+        return [e.user_message for e in instance.all_logs(run_id) if e.user_message.startswith("artiflow:")]
+
+    logged = lines(first.run_id)
+    assert logged[0].startswith("artiflow: logged dg/prices:v0 (new, ") and logged[0].endswith(" B)")
+    assert logged[1:] == ["artiflow: used dg/prices:v0", logged[2]]
+    assert logged[2].startswith("artiflow: logged dg/report:v0 (new, ")
+    assert lines(second.run_id) == ["artiflow: reused dg/prices:v0 (identical content)"]

@@ -45,7 +45,7 @@ def test_one_run_per_step_with_exact_edges(
         assert run.config["dagster_run_id"] == result.run_id
         assert run.config["attempt"] == 0
     assert runs["ml__clean"].config["asset_keys"] == ["ml/clean"]
-    assert runs["ml__clean"].job_type == "asset"
+    assert runs["ml__clean"].job_type == "ml/clean"  # the asset key, so lineage names the asset
 
     expected = {  # step: (logged, used)
         "ml__raw": (["ml.raw:v0"], []),
@@ -80,6 +80,9 @@ def test_output_metadata_reaches_the_dagster_event(
         assert md["artiflow/digest"].value == art.digest
         assert md["artiflow/size"].value == art.size > 0
         assert md["artiflow/file_count"].value == 1
+        assert md["artiflow/version"] == dg.MetadataValue.int(0)  # Dagster types, so its UI can sort and link
+        assert md["artiflow/aliases"].value == "latest"
+        assert md["artiflow/store"] == dg.MetadataValue.path(api.store.settings.storage)
         assert md["artiflow/run"].value == f"{PROJECT}/{step_run_id(result.run_id, 'ml__clean')}"
 
 
@@ -112,7 +115,7 @@ def test_a_retried_step_keeps_its_run_and_logs_no_duplicate(
     assert list(runs) == ["flaky"]
     run = runs["flaky"]
     assert run.state == "finished"
-    assert run.job_type == "multi_asset"
+    assert run.job_type == "m1,m2"
     assert run.config["attempt"] == 1
     assert run.config["asset_keys"] == ["m1", "m2"]
     assert versions(api, "m1") == versions(api, "m2") == ["v0"]
@@ -195,6 +198,26 @@ def test_inputs_pin_versions_from_metadata_else_latest(
     assert names(runs["pinned"].used_artifacts()) == ["ml.raw:v0"]
     assert names(runs["golden"].used_artifacts()) == ["ml.raw:v1"]
     assert names(runs["newest"].used_artifacts()) == ["ml.raw:v2"]
+
+
+def test_a_pin_that_conflicts_with_an_upstream_of_the_same_run_is_an_error(
+    io_manager: ArtiflowIOManager, instance: dg.DagsterInstance, api: artiflow.Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    @dg.asset(ins={"raw": dg.AssetIn(key=["ml", "raw"], metadata={"artiflow/version": "v0"})})
+    def pinned(raw: dict[str, Any]) -> dict[str, Any]:
+        return raw
+
+    resources = {"io_manager": io_manager}
+    assert dg.materialize([dagster_defs.raw, pinned], resources=resources, instance=instance).success  # agree
+    monkeypatch.setenv(dagster_defs.ROWS_VAR, "7")
+    result = dg.materialize(
+        [dagster_defs.raw, pinned], resources=resources, instance=instance, raise_on_error=False
+    )  # this run makes ml.raw:v1 upstream, the input pins v0
+    assert not result.success
+    failure = next(e for e in result.all_events if e.is_step_failure)
+    assert "pins dg/ml.raw:v0" in str(failure.step_failure_data.error)
+    assert "materialized dg/ml.raw:v1" in str(failure.step_failure_data.error)
+    assert versions(api, "pinned") == ["v0"]
 
 
 def test_reexecution_loads_the_version_the_parent_run_logged(instance: dg.DagsterInstance, api: artiflow.Api) -> None:

@@ -107,3 +107,28 @@ def test_multi_partition_keys_map_to_reversible_names(
     assert name == "tile..red.7C2024-01-01"
     assert parse_artifact_name(name) == (["tile"], "red|2024-01-01")
     assert api.artifact(f"{PROJECT}/{name}:v0").get("value") == {"key": "red|2024-01-01"}
+
+
+@dg.asset(deps=[paint])
+def catalogue() -> int:
+    return 1
+
+
+@dg.asset(deps=[dg.AssetDep(paint, partition_mapping=dg.LastPartitionMapping())])
+def newest_color() -> int:
+    return 2
+
+
+def test_deps_on_a_partitioned_upstream_record_the_partitions_used(
+    io_manager: ArtiflowIOManager, instance: dg.DagsterInstance, api: artiflow.Api
+) -> None:
+    resources = {"io_manager": io_manager}
+    for color in ("red", "green", "blue"):
+        dg.materialize([paint], partition_key=color, resources=resources, instance=instance)
+    result = dg.materialize(
+        [paint, catalogue, newest_color], selection=[catalogue, newest_color], resources=resources, instance=instance
+    )
+    assert result.success
+    runs = runs_of(api, result.run_id)
+    assert names(runs["catalogue"].used_artifacts()) == ["paint..blue:v0", "paint..green:v0", "paint..red:v0"]
+    assert names(runs["newest_color"].used_artifacts()) == ["paint..blue:v0"]  # LastPartitionMapping

@@ -88,6 +88,20 @@ def test_values_round_trip_by_kind(
     assert used == ["bundle:v0", "count:v0", "folder:v0", "frame:v0", "matrix:v0", "report:v0"]
 
 
+def test_a_dataframe_gets_dagsters_row_count_and_column_schema(
+    io_manager: ArtiflowIOManager, instance: dg.DagsterInstance
+) -> None:
+    @dg.asset
+    def orders() -> Any:
+        return pd.DataFrame({"id": [1, 2, 3], "amount": [9.5, 3.0, 1.25]})
+
+    result = dg.materialize([orders], resources={"io_manager": io_manager}, instance=instance)
+    md = result.asset_materializations_for_node("orders")[0].metadata
+    assert md["dagster/row_count"] == dg.MetadataValue.int(3)
+    schema = md["dagster/column_schema"].value
+    assert [(c.name, c.type) for c in schema.columns] == [("id", "int64"), ("amount", "float64")]
+
+
 def test_pickle_only_when_configured(instance: dg.DagsterInstance, api: artiflow.Api) -> None:
     @dg.asset
     def opaque() -> Opaque:
