@@ -121,7 +121,7 @@ class History:
         self._store = store
         self._run_id = run_id
         self._summary = summary
-        self.step = start
+        self.start = self.step = start
         self._pending: dict[str, Any] = {}
 
     def log(self, data: Mapping[str, Any], step: int | None = None, commit: bool | None = None) -> None:
