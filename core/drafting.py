@@ -5,10 +5,12 @@ only when the artifact is logged) and finished manifest *entries* (references, a
 ``new_draft()`` inherits from its parent version). ``Artifact``'s ``add_*`` methods are thin wrappers
 over this class; :meth:`Draft.final_manifest` turns it into the manifest a version commits.
 
+>>> from artiflow.serializers import default_registry
 >>> draft = Draft(default_registry())
->>> draft.add_bytes_for_test("a.txt", b"hello\\n")                   # doctest: +SKIP
->>> sorted(draft.paths())                                             # doctest: +SKIP
-['a.txt']
+>>> draft.add_file("data/cats/tabby.txt", None, is_tmp=False, overwrite=False, owner="cats")
+'tabby.txt'
+>>> sorted(draft.paths())
+['tabby.txt']
 """
 
 from __future__ import annotations

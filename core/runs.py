@@ -193,6 +193,26 @@ class Run:
     def get_url(self) -> str:
         return self.url
 
+    def get_project_url(self) -> str | None:
+        """The project's page in ``artiflow ui`` when ``ARTIFLOW_UI_URL`` is set, else None."""
+        ui = self._store.settings.ui_url
+        return f"{ui.rstrip('/')}/p/{urllib.parse.quote(self.project)}" if ui else None
+
+    def get_sweep_url(self) -> None:
+        return None  # artiflow has no sweeps
+
+    def project_name(self) -> str:
+        return self.project
+
+    @property
+    def sweep_id(self) -> None:
+        return None
+
+    @property
+    def settings(self) -> Settings:
+        """The settings of the run's store (frozen)."""
+        return self._store.settings
+
     @property
     def start_time(self) -> float:
         """When the run started, as a Unix timestamp in seconds."""
@@ -218,6 +238,11 @@ class Run:
     def step(self) -> int:
         """The step the next ``log()`` writes to."""
         return self._hist().step
+
+    @property
+    def starting_step(self) -> int:
+        """The first step of this process's part of the run (after the rows of a resumed run)."""
+        return self._hist().start
 
     def log(self, data: dict[str, Any], step: int | None = None, commit: bool | None = None) -> None:
         """Record a row of scalar metrics (numbers, strings, bools) in the run's history; updates ``summary``.

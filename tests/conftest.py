@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -96,14 +97,34 @@ def _s3_bucket() -> str:
     assert S3_ENDPOINT is not None
     fs = s3fs.S3FileSystem(client_kwargs={"endpoint_url": S3_ENDPOINT})
     if not fs.exists(S3_BUCKET):
-        fs.mkdir(S3_BUCKET)
+        try:
+            fs.mkdir(S3_BUCKET)
+        except FileExistsError:  # another pytest-xdist worker made it first
+            pass
     return S3_BUCKET
+
+
+@pytest.fixture(scope="session")
+def _empty_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A metadata database at the current schema, made once: a copy opens many times faster than
+    a new database, which Alembic creates and stamps (most tests open a fresh store)."""
+    home = tmp_path_factory.mktemp("empty-store")
+    artiflow.Store.open(home=home).close()
+    return home / "artiflow.db"
+
+
+def _home_with_empty_database(template: Path, home: Path) -> Path:
+    home.mkdir(parents=True, exist_ok=True)
+    if not (home / template.name).exists():  # a test may ask for store and local_store both
+        shutil.copyfile(template, home / template.name)
+    return home
 
 
 @pytest.fixture(params=["local", "postgres+s3"])
 def backend(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Backend]:
     home = str(tmp_path / "home")
     if request.param == "local":
+        _home_with_empty_database(request.getfixturevalue("_empty_sqlite"), tmp_path / "home")
         yield Backend("local", {"ARTIFLOW_HOME": home})
         return
     if not (POSTGRES_URL and S3_ENDPOINT):
@@ -157,9 +178,9 @@ def store(backend: Backend) -> Iterator[artiflow.Store]:
 
 
 @pytest.fixture
-def local_store(tmp_path: Path) -> Iterator[artiflow.Store]:
+def local_store(tmp_path: Path, _empty_sqlite: Path) -> Iterator[artiflow.Store]:
     """A fresh embedded store, for tests about the local disk or SQLite themselves."""
-    s = artiflow.Store.open(home=tmp_path / "home")
+    s = artiflow.Store.open(home=_home_with_empty_database(_empty_sqlite, tmp_path / "home"))
     yield s
     s.close()
 

@@ -12,11 +12,12 @@ added, existing ones keep their name and meaning.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
-
-from artiflow import Artifact, ArtifactCollection, Run
+from typing import TYPE_CHECKING, Any
 
 from .render import iso
+
+if TYPE_CHECKING:
+    from artiflow import Artifact, ArtifactCollection, Run
 
 
 def version_record(art: Artifact) -> dict[str, Any]:
@@ -63,8 +64,8 @@ def run_record(run: Run) -> dict[str, Any]:
 
 
 def run_summary(run: Run) -> dict[str, Any] | None:
-    """A run's summary metrics, for engines or APIs that record one; ``None`` when it has none."""
-    summary = getattr(run, "summary", None)
+    """A run's summary (the last value logged for each key); ``None`` when it has none."""
+    summary = getattr(run, "summary", None)  # a Mapping; absent from runs of older artiflow objects
     if isinstance(summary, Mapping) and summary:
         return dict(summary)
     return None

@@ -283,3 +283,11 @@ def run_neighbours(md: MetadataStore, run_ids: Sequence[str]) -> dict[str, tuple
                 used, logged = found.setdefault(rid, (set(), set()))
                 (used if kind == "used" else logged).add(vid)
     return {rid: (frozenset(u), frozenset(lg)) for rid, (u, lg) in found.items()}
+
+
+def group_members(md: MetadataStore, run_id: str, *, limit: int = 500) -> list[str]:
+    """The other runs whose group is ``run_id`` (the task runs of a Prefect flow run), oldest first."""
+    r = s.runs
+    with md.engine.connect() as conn:
+        q = sa.select(r.c.id).where(r.c.group == run_id, r.c.id != run_id).order_by(r.c.created_at).limit(limit)
+        return list(conn.execute(q).scalars())

@@ -105,6 +105,7 @@ def test_lazy_answers_match_the_full_graph(root: Path) -> None:
             store.close()
 
 
+@pytest.mark.slow
 def test_benchmark_reports_every_figure(root: Path, tmp_path: Path) -> None:
     out = tmp_path / "lineage.json"
     argv = ["--nodes", str(PARAMS.nodes), "--repeat", "1", "--root", str(root), "--out", str(out)]

@@ -8,9 +8,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 BENCH = Path(__file__).parents[2] / "benchmarks" / "bench_team.py"
 
 
+@pytest.mark.slow
 def test_bench_team_quick(tmp_path: Path) -> None:
     out = tmp_path / "team.json"
     subprocess.run([sys.executable, str(BENCH), "--quick", "--out", str(out)], check=True, timeout=600,

@@ -293,6 +293,7 @@ def test_help_lists_commands_and_usage_errors_exit_2() -> None:
     assert ok(cli("--version")).stdout == f"artiflow {artiflow.__version__}\n"
 
 
+@pytest.mark.slow
 def test_python_dash_m_runs_the_real_cli(cats: Path, tmp_path: Path) -> None:
     def run(*args: str | Path) -> subprocess.CompletedProcess[str]:
         cmd = [sys.executable, "-m", "artiflow.cli", "--home", str(tmp_path / "h"), *map(str, args)]

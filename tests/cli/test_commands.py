@@ -108,17 +108,19 @@ def test_run_show_config_state_and_versions(two_versions: Path, make_tree: MakeT
     with artiflow.init(job_type="train", config={"lr": 0.1, "layers": [2, 3]}) as run:
         run.use_artifact("cats:staging")
         run.log_artifact(str(model), name="net", type="model")
+        run.log({"loss": 0.5})
+        run.log({"loss": 0.25, "acc": 0.9})
     out = ok(cli("run", "show", run.path))
     assert out.startswith(f"{run.path} (finished)\n")
     assert "  job type: train\n" in out
     assert 'Config:\n  layers: [2, 3]\n  lr: 0.1\n' in out
-    assert "Summary" not in out  # artiflow runs record no summary metrics
+    assert 'Summary:\n  acc: 0.9\n  loss: 0.25\n' in out  # the last value logged for each key
     assert "Used (1 version)\nversion\ttype\taliases\tsize\tfiles\nuncategorized/cats:v0\tdataset\tstaging\t8 B\t2\n" in out
     assert "Logged (1 version)\n" in out and "uncategorized/net:v0\tmodel\tlatest\t2.0 KiB\t1" in out
     assert ok(cli("run", "show", run.id)) == out  # the project may be left out
 
     bare = ok(cli("run", "show", artiflow.Api().runs()[0].path))
-    assert "Config: none\nUsed: none\n" in bare
+    assert "Config: none\nUsed: none\n" in bare and "Summary" not in bare  # no summary: no section
     fails(cli("run", "show", "uncategorized/nope"), "No run 'uncategorized/nope'", "artiflow runs uncategorized")
 
 

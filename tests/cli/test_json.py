@@ -55,6 +55,7 @@ def story(make_tree: Any) -> artiflow.Run:
     with artiflow.init(job_type="train", config={"lr": 0.1}) as run:
         run.use_artifact("cats:v0")
         run.log_artifact(str(model), name="net", type="model")
+        run.summary["acc"] = 0.9
     return run
 
 
@@ -109,7 +110,8 @@ def test_projects_and_runs(story: artiflow.Run) -> None:
 def test_run_show(story: artiflow.Run) -> None:
     shown = as_json("run", "show", story.path)
     assert set(shown) == RUN | {"config", "summary", "used", "logged"}
-    assert (shown["config"], shown["summary"], shown["state"]) == ({"lr": 0.1}, None, "finished")
+    assert (shown["config"], shown["summary"], shown["state"]) == ({"lr": 0.1}, {"acc": 0.9}, "finished")
+    assert as_json("run", "show", as_json("runs")[0]["path"])["summary"] is None  # none recorded
     assert [v["ref"] for v in shown["used"]] == ["uncategorized/cats:v0"]
     assert [v["ref"] for v in shown["logged"]] == ["uncategorized/net:v0"]
     for v in shown["used"] + shown["logged"]:

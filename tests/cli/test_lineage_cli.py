@@ -205,6 +205,7 @@ def test_no_store(tmp_path: Path) -> None:
     assert not (tmp_path / "nowhere").exists()
 
 
+@pytest.mark.slow
 def test_quickstart_lineage_tree(tmp_path: Path) -> None:
     home = tmp_path / "qs"
     env = {**os.environ, "ARTIFLOW_HOME": str(home)}

@@ -109,6 +109,7 @@ WRITER = textwrap.dedent(
 )
 
 
+@pytest.mark.slow
 def test_eight_processes_upsert_then_one_finish(tmp_path: Path) -> None:
     env = {**os.environ, "ARTIFLOW_HOME": str(tmp_path / "home")}
     procs = [

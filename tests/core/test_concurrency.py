@@ -9,6 +9,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 import artiflow
 from artiflow import Api, Store
 from artiflow.blobs import blob_key
@@ -65,6 +67,7 @@ def run_workers(tmp_path: Path, n: int, count: int, mode: str) -> list[list[dict
     return out
 
 
+@pytest.mark.slow
 def test_processes_logging_distinct_content(tmp_path: Path) -> None:
     n, count = 6, 10
     results = run_workers(tmp_path, n, count, "distinct")
@@ -110,6 +113,7 @@ def test_processes_logging_distinct_content(tmp_path: Path) -> None:
         store.close()
 
 
+@pytest.mark.slow
 def test_processes_logging_identical_content(tmp_path: Path) -> None:
     n = 5
     results = run_workers(tmp_path, n, 1, "same")

@@ -127,6 +127,7 @@ def assert_not_locked(db: Path) -> None:
         conn.close()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("point", POINTS)
 def test_killed_log_leaves_no_partial_version(point: str, tmp_path: Path, make_tree: MakeTree) -> None:
     base_dir = make_tree({"a.txt": "base\n"})
@@ -187,6 +188,7 @@ def test_killed_log_leaves_no_partial_version(point: str, tmp_path: Path, make_t
         store.close()
 
 
+@pytest.mark.slow
 def test_killed_child_retries_in_a_new_process(tmp_path: Path, make_tree: MakeTree) -> None:
     """The crashed engine retries the same task as a new process, resuming the run by id."""
     base_dir = make_tree({"a.txt": "base\n"})

@@ -8,6 +8,7 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 import artiflow
@@ -38,6 +39,7 @@ def _spawn(code: str, *args: str, env: dict[str, str]) -> subprocess.Popen[str]:
     )
 
 
+@pytest.mark.slow
 def test_sixteen_processes_twenty_versions_each(backend) -> None:  # type: ignore[no-untyped-def]
     procs = [_spawn(WRITER, str(w), "20", env=backend.env) for w in range(16)]
     for p in procs:
@@ -94,10 +96,12 @@ def _crash_then_retry(backend, tmp_path: Path, where: str) -> artiflow.Store:  #
     return store
 
 
+@pytest.mark.slow
 def test_sigkill_inside_the_commit_transaction_leaves_nothing(backend, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     _crash_then_retry(backend, tmp_path, "in-transaction").close()
 
 
+@pytest.mark.slow
 def test_crash_between_upload_and_commit_leaves_orphans_that_gc_finds(backend, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     # A crash after the upload: the blobs are there but referenced by nothing.
     src = tmp_path / "lost.bin"

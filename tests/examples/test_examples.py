@@ -29,10 +29,13 @@ STORY = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("script", EXAMPLES, ids=[p.name for p in EXAMPLES])
 def test_example_runs(script: Path, tmp_path: Path) -> None:
-    # PREFECT_HOME too: the Prefect example starts Prefect's temporary server, whose database lives there.
-    env = {**os.environ, "ARTIFLOW_HOME": str(tmp_path / "home"), "PREFECT_HOME": str(tmp_path / "prefect")}
+    # PREFECT_HOME too: the Prefect example starts Prefect's temporary server, whose database lives
+    # there; on a busy machine (parallel test workers) it takes longer than the default 20 s to start.
+    env = {**os.environ, "ARTIFLOW_HOME": str(tmp_path / "home"), "PREFECT_HOME": str(tmp_path / "prefect"),
+           "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "180"}
     proc = subprocess.run(
         [sys.executable, str(script)], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300
     )

@@ -31,6 +31,13 @@ def files() -> Callable[..., None]:
     return make
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Samples name their buckets (``mybucket``): under pytest-xdist, one worker runs all that use them."""
+    for item in items:
+        if "s3_buckets" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group("seed-s3-buckets"))
+
+
 @pytest.fixture
 def s3_buckets(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[str], Any]]:
     """``make(bucket)`` creates a bucket on the loopback S3 server; the samples reach it through the environment."""

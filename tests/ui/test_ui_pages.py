@@ -179,3 +179,38 @@ def test_a_damaged_manifest_is_reported_not_listed(local_store: artiflow.Store, 
     blob.write_bytes(blob.read_bytes().replace(b"a.txt", b"b.txt"))
     html = TestClient(create_app(local_store)).get("/p/p/a/cats/v0").text
     assert "does not match its digest" in html and "b.txt" not in html
+
+
+def test_edits_need_allow_edits_and_the_csrf_token(local_store: artiflow.Store, tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text("hi\n")
+    with artiflow.init(project="p", store=local_store) as run:
+        art = artiflow.Artifact("cats", type="dataset")
+        art.add_file(str(tmp_path / "a.txt"))
+        run.log_artifact(art, aliases=["old"])
+    c = TestClient(create_app(local_store, allow_edits=True))
+    html = c.get("/p/p/a/cats/v0").text
+    token = re.search(r'name="csrf" value="([^"]+)"', html)
+    assert token is not None
+    form = {"aliases": "best, staging", "tags": "checked", "description": "the good one"}
+    assert c.post("/p/p/a/cats/v0/edit", data=form).status_code == 403  # no token
+    assert c.post("/p/p/a/cats/v0/edit", data=form | {"csrf": token[1]},
+                  headers={"Origin": "http://evil.example"}).status_code == 403
+    r = c.post("/p/p/a/cats/v0/edit", data=form | {"csrf": token[1]}, follow_redirects=False)
+    assert (r.status_code, r.headers["location"]) == (303, "/p/p/a/cats/v0")
+    rec = local_store.metadata.find_version("p", "cats", "v0")
+    assert sorted(rec.aliases) == ["best", "latest", "staging"] and rec.tags == ("checked",)
+    assert rec.description == "the good one"
+    bad = c.post("/p/p/a/cats/v0/edit", data={"aliases": "v7", "csrf": token[1]})
+    assert bad.status_code == 400 and "Not saved" in bad.text
+    assert sorted(local_store.metadata.find_version("p", "cats", "v0").aliases) == ["best", "latest", "staging"]
+
+
+def test_lineage_of_a_flow_run_shows_its_task_runs_in_one_box(client: TestClient, ui_store: artiflow.Store) -> None:
+    flow = next(r for r in ui_store.metadata.list_runs("flows") if r.name == "etl-run-4")
+    data = client.get("/api/lineage", params={"focus": f"flows/{flow.id}", "up": 3, "down": 3}).json()
+    assert sorted(n["label"] for n in data["nodes"]) == [
+        "clean-4", "clean:v1", "etl-run-4", "ingest-4", "model:v1", "raw:v1", "train-4",
+    ]
+    assert [g["label"] for g in data["groups"]] == ["etl · etl-run-4"]
+    assert {n["parent"] for n in data["nodes"]} == {f"group:{flow.id}"}
+    assert client.get("/api/lineage", params={"focus": "flows/nope:v0"}).status_code == 404

@@ -13,6 +13,7 @@ import artiflow
 from artiflow.adapters.dagster import step_run_id
 
 
+@pytest.mark.slow
 def test_steps_in_separate_processes_share_one_store(
     persistent_instance: dg.DagsterInstance, api: artiflow.Api, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -95,6 +95,7 @@ def consume(data: Artifact) -> Artifact:
     return report
 
 
+@pytest.mark.slow
 def test_process_pool_workers_log_to_the_same_store() -> None:
     from prefect.task_runners import ProcessPoolTaskRunner
 

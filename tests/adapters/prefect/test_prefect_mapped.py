@@ -241,6 +241,7 @@ def test_not_collaborative_logs_one_version_per_mapped_run() -> None:
     assert all(isinstance(r, ArtifactRef) for r in refs)
 
 
+@pytest.mark.slow
 def test_the_process_pool_runs_parts_in_other_processes() -> None:
     from prefect.task_runners import ProcessPoolTaskRunner
 

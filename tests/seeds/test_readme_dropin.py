@@ -1,0 +1,19 @@
+"""The README's "W&B drop-in" example runs as written and does what its comments say."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import artiflow
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+def test_the_readme_drop_in_example_runs() -> None:
+    section = README.read_text().split("## W&B drop-in", 1)[1]
+    code = section.split("```python\n", 1)[1].split("```", 1)[0]
+    exec(compile(code, "README.md", "exec"), {})
+    (run,) = artiflow.Api().runs("pets")
+    assert run.state == "finished" and run.entity == "team" and run.tags == ("baseline",)
+    assert run.config == {"lr": 0.01, "epochs": 2} and run.summary == {"epoch": 1, "loss": 0.5}
+    assert artiflow.Api().artifact("pets/labels:latest").get("labels").data == [[1, "cat"], [2, "dog"]]
