@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from .blobs import blob_key
-from .manifest import Manifest
 
 if TYPE_CHECKING:
     from .store import Store
@@ -39,6 +38,8 @@ class GcReport:
 
 
 def live_keys(store: Store) -> set[str]:
+    from .manifest import Manifest  # pydantic: loaded by a collection, not by ``artiflow --help``
+
     keys: set[str] = set()
     for manifest_digest in store.metadata.live_manifest_digests():
         keys.add(blob_key(manifest_digest))
