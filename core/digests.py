@@ -74,12 +74,12 @@ def _feed(
     buf = bytearray(CHUNK)  # one buffer for the whole file: no 1 MiB allocation per chunk
     view = memoryview(buf)
     while n := readinto(buf):
-        chunk = view[:n]
-        h.update(chunk)
+        part = view[:n]
+        h.update(part)
         if dst is not None:
-            written = dst.write(chunk) or n  # a raw file may write less than asked: finish the chunk
+            written = dst.write(part) or n  # a raw file may write less than asked: finish the chunk
             while written < n:
-                written += dst.write(chunk[written:])
+                written += dst.write(part[written:])
         size += n
         if on_chunk is not None:
             on_chunk(n)
