@@ -9,10 +9,14 @@ import sys
 import urllib.request
 from pathlib import Path
 
-import artiflow
+import pytest
 from typer.testing import CliRunner
 
+import artiflow
 from artiflow.cli import app
+
+# one worker runs this module: its fixtures (a seeded store) are set up once
+pytestmark = pytest.mark.xdist_group("ui-cli")
 
 
 def test_ui_serves_the_store_and_prints_its_address(ui_store: artiflow.Store) -> None:
