@@ -123,6 +123,21 @@ def ensure_venv(venvs: Path, peer: Peer, log: Callable[[str], None]) -> Path | N
     return python
 
 
+def tool_env(tool: str, home: Path) -> dict[str, str]:
+    """The environment a tool's process runs in: quiet, offline, and with a home of its own."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ARTIFLOW_", "WANDB_", "MLFLOW_", "DVC_"))}
+    env.update(QUIET_ENV)
+    home.mkdir(parents=True, exist_ok=True)
+    env["HOME"] = str(home)  # every tool's own files (~/.config/wandb, ~/.cache/…) land here
+    env["XDG_CACHE_HOME"] = str(home / ".cache")
+    env["XDG_CONFIG_HOME"] = str(home / ".config")
+    env["XDG_DATA_HOME"] = str(home / ".local" / "share")
+    if tool == "wandb":
+        env.update(WANDB_DIR=str(home), WANDB_CACHE_DIR=str(home / "cache"), WANDB_CONFIG_DIR=str(home / "config"),
+                   WANDB_DATA_DIR=str(home / "data"), WANDB_ARTIFACT_DIR=str(home / "artifacts"))
+    return env
+
+
 # -- data and baselines ------------------------------------------------------------------------
 
 
@@ -228,17 +243,7 @@ class Bench:
         self.runs.mkdir(parents=True, exist_ok=True)
 
     def env(self, tool: str, home: Path) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("ARTIFLOW_", "WANDB_", "MLFLOW_", "DVC_"))}
-        env.update(QUIET_ENV)
-        home.mkdir(parents=True, exist_ok=True)
-        env["HOME"] = str(home)  # every tool's own files (~/.config/wandb, ~/.cache/…) land here
-        env["XDG_CACHE_HOME"] = str(home / ".cache")
-        env["XDG_CONFIG_HOME"] = str(home / ".config")
-        env["XDG_DATA_HOME"] = str(home / ".local" / "share")
-        if tool == "wandb":
-            env.update(WANDB_DIR=str(home), WANDB_CACHE_DIR=str(home / "cache"), WANDB_CONFIG_DIR=str(home / "config"),
-                       WANDB_DATA_DIR=str(home / "data"), WANDB_ARTIFACT_DIR=str(home / "artifacts"))
-        return env
+        return tool_env(tool, home)
 
     def fresh_store(self, tool: str) -> Path:
         self.counter += 1

@@ -7,7 +7,8 @@
 ...     run.log_artifact(art, aliases=["raw"])
 >>> artiflow.Api().artifact("demo/cats:latest").logged_by()   # doctest: +SKIP
 
-Importing artiflow does no I/O: the store opens on first use.
+Importing artiflow does no I/O and loads little: the store opens, and the modules behind each name
+load, on first use.
 
 Architecture: a one-way tower, each layer importing only the layers below it (checked by
 ``tests/test_layers.py``)::
@@ -31,11 +32,12 @@ The one upward reach is lazy and named: ``identity.runs_module()``, so that
 
 from __future__ import annotations
 
-import typing as _typing
+import importlib
+import typing
 
-from .api import Api, ArtifactCollection, ArtifactType
-from .artifact import Artifact
-from .entry import ArtifactEntry
+from . import data_types, names
+from ._version import __version__
+from .data_types import Table
 from .errors import (
     ArtifactFinalizedError,
     ArtifactNotFoundError,
@@ -54,25 +56,65 @@ from .errors import (
     TypeMismatchError,
     UnsupportedSchemeError,
 )
-from . import data_types, names
-from .data_types import Table
-from .manifest import Manifest, ManifestEntry
-from .runs import Run
-from . import session as _session
-from .session import finish, init, log, log_artifact, save, use_artifact
-from .settings import Settings
-from .store import Progress, Store
 
-from ._version import __version__
+if typing.TYPE_CHECKING:
+    from .api import Api, ArtifactCollection, ArtifactType
+    from .artifact import Artifact
+    from .entry import ArtifactEntry
+    from .manifest import Manifest, ManifestEntry
+    from .runs import Run
+    from .session import finish, init, log, log_artifact, save, use_artifact
+    from .settings import Settings
+    from .store import Progress, Store
+
+# Name -> the module defining it, imported on first use: ``import artiflow`` loads the errors and the
+# naming rules only, so a process that never opens a store never pays for SQLAlchemy, Alembic,
+# networkx or pydantic-settings (nor a CLI for typer and rich). Submodules (``artiflow.lineage``…)
+# load the same way.
+_LAZY = {
+    "Api": "api",
+    "ArtifactCollection": "api",
+    "ArtifactType": "api",
+    "Artifact": "artifact",
+    "ArtifactEntry": "entry",
+    "Manifest": "manifest",
+    "ManifestEntry": "manifest",
+    "Run": "runs",
+    "finish": "session",
+    "init": "session",
+    "log": "session",
+    "log_artifact": "session",
+    "save": "session",
+    "use_artifact": "session",
+    "Settings": "settings",
+    "Progress": "store",
+    "Store": "store",
+}
 
 
-def __getattr__(name: str) -> _typing.Any:
-    """``artiflow.run`` (the current run or None), ``artiflow.config`` and ``artiflow.summary``, read live."""
-    if name == "run":
-        return _session.SESSION.run
-    if name in ("config", "summary"):
-        return getattr(_session.SESSION.current(name), name)
-    raise AttributeError(f"module 'artiflow' has no attribute {name!r}")
+def __getattr__(name: str) -> typing.Any:
+    """The names above on first use; ``artiflow.run`` (the current run or None), ``artiflow.config``
+    and ``artiflow.summary``, read live; and submodules."""
+    if name in ("run", "config", "summary"):
+        session = importlib.import_module(".session", __name__).SESSION
+        return session.run if name == "run" else getattr(session.current(name), name)
+    module = _LAZY.get(name)
+    if module is not None:
+        value = getattr(importlib.import_module(f".{module}", __name__), name)
+        globals()[name] = value  # later lookups are plain attribute reads
+        return value
+    if not name.startswith("__"):
+        try:
+            return importlib.import_module(f".{name}", __name__)
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{__name__}.{name}":
+                raise
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
 
 __all__ = [
     "Api",

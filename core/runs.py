@@ -360,15 +360,16 @@ class Run:
         """Add this writer's files to the one pending collaborative version of ``distributed_id``.
 
         ``distributed_id`` defaults to the run's group. Nothing is visible until
-        :meth:`finish_artifact` commits the merged version.
+        :meth:`finish_artifact` commits the merged version; ``aliases`` (and the draft's own)
+        are kept with this part and given to that version.
         """
         did = self._distributed_id(distributed_id, "upsert")
         artifact = self._as_artifact(artifact_or_path, name, type)
         if not artifact.is_draft():
             raise ArtifactFinalizedError(f"{artifact.name} is already committed; upsert a new draft instead.")
-        names.aliases(aliases)
+        keep = names.aliases([*(a for a in artifact.aliases if a != "latest"), *(aliases or [])])
         collab.upsert(self._store, artifact, project=self.project, run_id=self.id, distributed_id=did,
-                      progress=progress)
+                      progress=progress, aliases=keep)
         return artifact
 
     def finish_artifact(

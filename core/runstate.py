@@ -46,6 +46,9 @@ class _Persisted(MutableMapping[str, Any]):
     """A dict that writes itself to one JSON column of the run's row on every change."""
 
     _field = ""
+    _store: Store
+    _run_id: str
+    _data: dict[str, Any]
 
     def __init__(self, store: Store, run_id: str, initial: Mapping[str, Any]) -> None:
         object.__setattr__(self, "_store", store)

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from . import names
@@ -46,7 +46,11 @@ IGNORED = frozenset({
 class DisabledRun:
     """``mode="disabled"``: every method is accepted and nothing is recorded (W&B's ``RunDisabled``)."""
 
-    def __init__(self, project: str | None, name: str | None, config: dict[str, Any] | None) -> None:
+    def __init__(
+        self, project: str | None, name: str | None, config: dict[str, Any] | None,
+        on_finish: Callable[[DisabledRun], None] | None = None,
+    ) -> None:
+        self._on_finish = on_finish
         self.id = "disabled"
         self.name = name or "disabled"
         self.project = project or "disabled"
@@ -65,6 +69,10 @@ class DisabledRun:
         return artifact_or_path
 
     use_artifact = upsert_artifact = finish_artifact = log_artifact
+
+    def finish(self, exit_code: int | None = None, quiet: bool | None = None) -> None:
+        if self._on_finish is not None:
+            self._on_finish(self)
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("__"):
@@ -135,10 +143,9 @@ class Session:
             if current is not None and policy == "finish_previous":
                 current.finish()
             if mode == "disabled":
-                disabled = DisabledRun(project, name, config_)
+                disabled = DisabledRun(project, name, config_, on_finish=self._forget)
                 if policy != "create_new" and self._run is None:
                     self._run = disabled
-                    disabled.finish = lambda *a, **k: self._forget(disabled)  # type: ignore[method-assign]
                 return disabled
             store = store or Store.open(settings)
             config_, existed = _resume_config(store, id, resume, config_)

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
 
-from artiflow import Api, Artifact, ArtifactNotFoundError, ManifestEntry
+import artiflow
 
 from .. import names
+from ..errors import ArtifactNotFoundError
 from .context import JsonOption, RefArg, cli_state, report_errors, resolve
 from .records import collection_record, latest_of, run_record, version_record
 from .render import Listing, describe_run, emit_json, human_size, when
+
+if TYPE_CHECKING:
+    from artiflow import Artifact, ManifestEntry
 
 
 @report_errors
@@ -37,7 +41,7 @@ def ls(
     """
     state = cli_state(ctx)
     with state.store() as store:
-        api = Api(store=store)
+        api = artiflow.Api(store=store)
         project_ = names.project_name(project or api.default_project)
         collections = api.artifact_collections(project_, type_)
         if not collections and project is not None and project_ not in api.projects():
@@ -87,7 +91,7 @@ def show(
     state = cli_state(ctx)
     out = state.out
     with state.store() as store:
-        api = Api(store=store)
+        api = artiflow.Api(store=store)
         art = resolve(api, ref)
         versions = api.artifacts(art.type, f"{art.project}/{art.collection_name}")
         producer = art.logged_by()

@@ -24,16 +24,19 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
 
-from artiflow import Settings
+import artiflow
 
 from ..digestcache import DigestCache, stat_key
 from .context import JsonOption, cli_state, report_errors
 from .render import Listing, count, emit_json, human_size, iso, parse_size
+
+if TYPE_CHECKING:
+    from artiflow import Settings
 
 cache_app = typer.Typer(help="Inspect and clean the machine-local download cache.", no_args_is_help=True,
                         rich_markup_mode=None)
@@ -61,7 +64,7 @@ class Download:
 
 def _settings(ctx: typer.Context) -> Settings:
     home = cli_state(ctx).home
-    return Settings() if home is None else Settings(home=home)
+    return artiflow.Settings() if home is None else artiflow.Settings(home=home)
 
 
 def _downloads(settings: Settings) -> list[Download]:

@@ -4,22 +4,24 @@ from __future__ import annotations
 
 import functools
 import re
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Annotated, ParamSpec, TypeVar
 
-import sqlalchemy as sa
 import typer
-from pydantic import ValidationError
-from pydantic_settings import SettingsError
 from rich.console import Console
 from rich.markup import escape
 
-from artiflow import Api, Artifact, ArtifactNotFoundError, ArtiflowError, Settings, Store, StoreError
+import artiflow
 
+from ..errors import ArtifactNotFoundError, ArtiflowError, StoreError
 from ..names import ArtifactPath, is_version
+
+if TYPE_CHECKING:
+    from artiflow import Api, Artifact, Store
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -31,10 +33,10 @@ def complete_ref(ctx: typer.Context, incomplete: str) -> list[str]:
     """
     try:
         home = ctx.find_root().params.get("home")
-        settings = Settings() if home is None else Settings(home=home)
+        settings = artiflow.Settings() if home is None else artiflow.Settings(home=home)
         if settings.database_url is None and not (settings.home.expanduser() / "artiflow.db").exists():
             return []
-        store = Store.open(settings)
+        store = artiflow.Store.open(settings)
         try:
             meta = store.metadata
             coll, sep, _ = incomplete.partition(":")
@@ -89,14 +91,14 @@ class CliState:
     def store(self, *, create: bool = False) -> Iterator[Store]:
         """Open the store; commands that only read refuse to create an empty one by accident."""
         if not create:
-            settings = Settings() if self.home is None else Settings(home=self.home)
+            settings = artiflow.Settings() if self.home is None else artiflow.Settings(home=self.home)
             db = settings.home.expanduser().absolute() / "artiflow.db"
             if settings.database_url is None and not db.exists():
                 raise StoreError(
                     f"No artiflow store at {db.parent}; log an artifact with `artiflow put` first, "
                     "or point --home (or ARTIFLOW_HOME) at an existing store."
                 )
-        store = Store.open(home=self.home)
+        store = artiflow.Store.open(home=self.home)
         try:
             yield store
         finally:
@@ -123,7 +125,9 @@ def report_errors(fn: Callable[P, R]) -> Callable[P, R]:
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return fn(*args, **kwargs)
-        except (ArtiflowError, OSError, sa.exc.SQLAlchemyError, ValidationError, SettingsError) as exc:
+        except Exception as exc:
+            if _kind(exc) is None:
+                raise
             ctx = next((a for a in (*args, *kwargs.values()) if hasattr(a, "find_root")), None)
             obj = ctx.find_root().obj if ctx is not None else None
             if isinstance(obj, CliState) and obj.debug:
@@ -135,23 +139,42 @@ def report_errors(fn: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
+def _kind(exc: BaseException) -> str | None:
+    """Which failure a user can cause ``exc`` is, or None. By the modules already loaded: an
+    SQLAlchemy or settings error can only come from a command that loaded them, and ``--help``
+    must not load them (they are most of artiflow's start-up)."""
+    if isinstance(exc, ArtiflowError | OSError):
+        return "artiflow"
+    checks = (("sqlalchemy", "exc", "SQLAlchemyError"), ("pydantic_settings", None, "SettingsError"),
+              ("pydantic", None, "ValidationError"))
+    for module, sub, name in checks:
+        found = sys.modules.get(module)
+        if found is not None and isinstance(exc, getattr(getattr(found, sub) if sub else found, name)):
+            return name
+    return None
+
+
 def error_line(exc: BaseException, home: Path | None = None) -> str:
     """The one-line message for ``exc`` (the fact, then the fix)."""
-    if isinstance(exc, ValidationError):
+    kind = _kind(exc)
+    if kind == "ValidationError":
         problems = "; ".join(
             f"ARTIFLOW_{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg']} (got {e.get('input')!r})"
-            for e in exc.errors()
+            for e in exc.errors()  # type: ignore[attr-defined]
         )
         return f"Invalid setting {problems}; fix or unset it."
-    if isinstance(exc, SettingsError):
+    if kind == "SettingsError":
         field = re.search(r'field "(\w+)"', str(exc))
         name = f"ARTIFLOW_{field.group(1).upper()}" if field else "an ARTIFLOW_* variable"
         return f"Invalid setting {name}: it could not be parsed (JSON is expected for dicts); fix or unset it."
-    if isinstance(exc, sa.exc.SQLAlchemyError):
+    if kind == "SQLAlchemyError":
+        import sqlalchemy as sa
+        from pydantic import ValidationError
+
         orig = getattr(exc, "orig", None)
         reason = (str(orig) if orig is not None else str(exc)).strip().splitlines()[0].rstrip(".")
         try:
-            url = Settings() if home is None else Settings(home=home)
+            url = artiflow.Settings() if home is None else artiflow.Settings(home=home)
             where = sa.engine.make_url(url.database).render_as_string(hide_password=True)
         except (ValidationError, sa.exc.ArgumentError):
             where = "the metadata database"

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
 
-from artiflow import Api, Artifact, ManifestEntry
+import artiflow
 
 from .context import JsonOption, cli_state, complete_ref, report_errors, resolve
 from .render import Listing, count, emit_json, human_size
+
+if TYPE_CHECKING:
+    from artiflow import Artifact, ManifestEntry
 
 _MISSING = object()
 
@@ -103,7 +106,7 @@ def diff(
     """
     state = cli_state(ctx)
     with state.store() as store:
-        api = Api(store=store)
+        api = artiflow.Api(store=store)
         a = resolve(api, ref_a)
         b = resolve(api, f"{a.project}/{a.collection_name}{ref_b}" if ref_b.startswith(":") else ref_b)
         d = Diff.of(a, b)

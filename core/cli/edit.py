@@ -7,15 +7,19 @@ them as it applies any edit.
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
 
-from artiflow import Api, Artifact, ArtifactNotFoundError, ArtiflowError
+import artiflow
 
+from ..errors import ArtifactNotFoundError, ArtiflowError
 from .context import RefArg, cli_state, report_errors, resolve
 from .render import count, human_size
+
+if TYPE_CHECKING:
+    from artiflow import Api, Artifact
 
 Name = Annotated[str, typer.Argument(help="The alias or tag.", show_default=False)]
 
@@ -38,7 +42,7 @@ def alias_add(ctx: typer.Context, ref: RefArg, name: Name) -> None:
     """Point alias NAME at the version REF names; an alias held by another version moves here."""
     state = cli_state(ctx)
     with state.store() as store:
-        api = Api(store=store)
+        api = artiflow.Api(store=store)
         art = resolve(api, ref)
         if name in art.aliases:
             state.out.print(f"{escape(art.qualified_name)} already has alias {escape(name)!r}.")
@@ -56,7 +60,7 @@ def alias_rm(ctx: typer.Context, ref: RefArg, name: Name) -> None:
     """Remove alias NAME from the version REF names."""
     state = cli_state(ctx)
     with state.store() as store:
-        art = resolve(Api(store=store), ref)
+        art = resolve(artiflow.Api(store=store), ref)
         if name == "latest":
             raise ArtiflowError(
                 "Alias 'latest' marks the most recently logged content and cannot be removed; "
@@ -76,7 +80,7 @@ def tag_add(ctx: typer.Context, ref: RefArg, name: Name) -> None:
     """Tag the version REF names with NAME."""
     state = cli_state(ctx)
     with state.store() as store:
-        art = resolve(Api(store=store), ref)
+        art = resolve(artiflow.Api(store=store), ref)
         if name in art.tags:
             state.out.print(f"{escape(art.qualified_name)} already has tag {escape(name)!r}.")
             return
@@ -91,7 +95,7 @@ def tag_rm(ctx: typer.Context, ref: RefArg, name: Name) -> None:
     """Remove tag NAME from the version REF names."""
     state = cli_state(ctx)
     with state.store() as store:
-        art = resolve(Api(store=store), ref)
+        art = resolve(artiflow.Api(store=store), ref)
         if name not in art.tags:
             has = ", ".join(sorted(art.tags)) or "none"
             raise ArtifactNotFoundError(f"{art.qualified_name} has no tag {name!r}; its tags: {has}.")
@@ -126,7 +130,7 @@ def delete(
     """
     state = cli_state(ctx)
     with state.store() as store:
-        art = resolve(Api(store=store), ref)
+        art = resolve(artiflow.Api(store=store), ref)
         held = sorted(a for a in art.aliases if a != "latest")
         if held and not delete_aliases:
             raise ArtiflowError(

@@ -8,29 +8,24 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
 from rich.tree import Tree
 
-from artiflow.lineage import (
-    LineageResult,
-    downstream,
-    label,
-    to_dot,
-    to_graphml,
-    to_json,
-    to_mermaid,
-    upstream,
-)
+import artiflow
 
-from ..api import Api
 from ..errors import ArtifactNotFoundError
 from ..names import ArtifactPath, is_version
-from ..store import Store
 from .context import cli_state, report_errors, resolve
 from .render import count
+
+if TYPE_CHECKING:
+    from artiflow.lineage import LineageResult
+
+    from ..api import Api
+    from ..store import Store
 
 WIDTH = 20
 """Children shown under one node before the rest are summed up as ``… N more``."""
@@ -45,12 +40,13 @@ class Format(str, enum.Enum):
     html = "html"
 
 
-_EXPORTS: dict[Format, Callable[[LineageResult], str]] = {
-    Format.json: to_json,
-    Format.dot: to_dot,
-    Format.mermaid: to_mermaid,
-    Format.graphml: to_graphml,
-}
+def _export(format_: Format) -> Callable[[LineageResult], str]:
+    from artiflow.lineage import to_dot, to_graphml, to_json, to_mermaid  # networkx: with the command
+
+    exports: dict[Format, Callable[[LineageResult], str]] = {
+        Format.json: to_json, Format.dot: to_dot, Format.mermaid: to_mermaid, Format.graphml: to_graphml,
+    }
+    return exports[format_]
 
 
 @report_errors
@@ -89,6 +85,8 @@ def lineage(
     state = cli_state(ctx)
     with state.store() as store:
         address = _address(store, ref)
+        from artiflow.lineage import downstream, upstream
+
         query = upstream if up else downstream
         result = query(store.lineage(), address, depth)
         if as_json:
@@ -100,7 +98,7 @@ def lineage(
             typer.echo(lineage_html(store, address, up=hops if up else 0, down=0 if up else hops))
             return
         if format_ is not Format.text:
-            typer.echo(_EXPORTS[format_](result))
+            typer.echo(_export(format_)(result))
             return
         state.out.print(_tree(store, result, up=up))
         where = "upstream of" if up else "downstream of"
@@ -113,7 +111,7 @@ def lineage(
 
 def _address(store: Store, ref: str) -> str:
     """The lineage address of ``ref``: a run path, or the exact version an artifact reference names."""
-    api = Api(store=store)
+    api: Api = artiflow.Api(store=store)
     if ":" not in ref and ref.count("/") == 1:
         try:
             return api.run(ref).path
@@ -135,6 +133,8 @@ def _address(store: Store, ref: str) -> str:
 
 def _tree(store: Store, result: LineageResult, *, up: bool) -> Tree:
     """Pre-order over the result graph: the first visit of a node shows its subtree, later ones refer to it."""
+    from artiflow.lineage import label
+
     g = result.graph
     runs: dict[str, str] = {}
 

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
 
-from artiflow import Api, ArtifactNotFoundError, Run
+import artiflow
 
 from .. import names
+from ..errors import ArtifactNotFoundError
 from .context import JsonOption, cli_state, report_errors
 from .records import run_record, run_summary, version_record
 from .render import Listing, count, emit_json, human_size, when
+
+if TYPE_CHECKING:
+    from artiflow import Api, Run
 
 
 @report_errors
@@ -21,7 +25,7 @@ def projects(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """List the projects of the store, with their artifacts, versions and runs."""
     state = cli_state(ctx)
     with state.store() as store:
-        api = Api(store=store)
+        api = artiflow.Api(store=store)
         found: list[dict[str, Any]] = []
         for name in api.projects():
             colls = api.artifact_collections(name)
@@ -58,7 +62,7 @@ def runs(
     """List the runs of a project, oldest first: id, job type, group, state, start."""
     state = cli_state(ctx)
     with state.store() as store:
-        api = Api(store=store)
+        api = artiflow.Api(store=store)
         project_ = names.project_name(project or api.default_project)
         found = api.runs(project_)
         if not found and project is not None and project_ not in api.projects():
@@ -88,7 +92,7 @@ def run_show(
     state = cli_state(ctx)
     out = state.out
     with state.store() as store:
-        run = _find_run(Api(store=store), path)
+        run = _find_run(artiflow.Api(store=store), path)
         used, logged = run.used_artifacts(), run.logged_artifacts()
         summary = run_summary(run)
         if as_json:

@@ -12,11 +12,12 @@ added, existing ones keep their name and meaning.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
-
-from artiflow import Artifact, ArtifactCollection, Run
+from typing import TYPE_CHECKING, Any
 
 from .render import iso
+
+if TYPE_CHECKING:
+    from artiflow import Artifact, ArtifactCollection, Run
 
 
 def version_record(art: Artifact) -> dict[str, Any]:

@@ -10,10 +10,9 @@ from urllib.parse import unquote, urlparse
 import typer
 from rich.markup import escape
 
-from artiflow import Api, Artifact, init
+import artiflow
 
 from .. import names
-from ..artifact import add_path
 from .context import JsonOption, RefArg, cli_state, report_errors, resolve
 from .progress import TransferProgress
 from .records import version_record
@@ -61,12 +60,14 @@ def put(
     state = cli_state(ctx)
     with state.store(create=True) as store:
         project_ = names.project_name(project or store.settings.project)
-        artifact = Artifact(name or default_name(path), type_, description=description)
+        artifact = artiflow.Artifact(name or default_name(path), type_, description=description)
         # Refuse a type collision before a run is opened and any file is copied.
         store.check_type(project_, artifact.collection_name, type_)
+        from ..artifact import add_path  # the artifact stack loads with the command, not the CLI
+
         add_path(artifact, path)
         bar = TransferProgress(state.err, "Storing", delay=state.progress_delay, enabled=not (quiet or as_json))
-        with bar, init(project=project_, job_type="cli-put", store=store) as run:
+        with bar, artiflow.init(project=project_, job_type="cli-put", store=store) as run:
             logged = run.log_artifact(artifact, aliases=alias, progress=bar)
         producer = logged.logged_by()
         created = producer is not None and producer.id == run.id
@@ -118,7 +119,7 @@ def get(
     """
     state = cli_state(ctx)
     with state.store() as store:
-        artifact = resolve(Api(store=store), ref)
+        artifact = resolve(artiflow.Api(store=store), ref)
         with TransferProgress(
             state.err, "Downloading", delay=state.progress_delay, enabled=not (quiet or as_json)
         ) as bar:

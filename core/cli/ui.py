@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import ipaddress
 from pathlib import Path
 from typing import Annotated
@@ -63,6 +62,8 @@ def ui(
     state = cli_state(ctx)
     if home is not None:
         state.home = home
+    import asyncio  # with the server, not with every command's start-up
+
     with state.store() as store:
         app = create_app(store, allow_edits=allow_edits, token=token)
         config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False)

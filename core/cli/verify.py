@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
 
-from artiflow import Api, Artifact, DigestMismatchError
+import artiflow
 
 from .. import names
 from ..digests import md5_file
+from ..errors import DigestMismatchError
 from .context import JsonOption, RefArg, cli_state, report_errors, resolve
 from .render import count, emit_json
+
+if TYPE_CHECKING:
+    from artiflow import Artifact
 
 
 def check_directory(art: Artifact, root: Path) -> dict[str, list[str]]:
@@ -62,7 +66,7 @@ def verify(
     """
     state = cli_state(ctx)
     with state.store() as store:
-        art = resolve(Api(store=store), ref)
+        art = resolve(artiflow.Api(store=store), ref)
         if directory is not None:
             if not directory.is_dir():
                 raise FileNotFoundError(f"Cannot verify {art.qualified_name}: {directory} is not a directory.")

@@ -153,6 +153,8 @@ collab_parts = sa.Table(
     sa.Column("run_id", sa.String(128), sa.ForeignKey("runs.id"), nullable=False),
     sa.Column("manifest_digest", sa.String(64), nullable=False),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    # the aliases its writer gave upsert_artifact; they apply when the version is finished
+    sa.Column("aliases", JSONType, nullable=True),
 )
 
 

@@ -34,6 +34,8 @@ CLUSTER_MIN = 5
 """Siblings needed to make a cluster."""
 
 MAX_DEPTH = 50
+GROUP_MEMBERS = 500
+"""Runs of a group shown around the run that heads it."""
 _DAGSTER_JOBS = {"asset", "multi_asset", "asset_check", "op"}
 _FLOW = ("logged", "used")
 _MEMBERS_SHOWN = 200
@@ -73,6 +75,15 @@ def lineage_view(store: Store, req: ViewRequest, *, base: str = "") -> dict[str,
 
     merge(upstream(g, root, up))
     merge(downstream(g, root, down))
+    # a run that heads a group (a Prefect flow run: its tasks' group is its id) shows its members,
+    # one hop around each, though no edge links them to it
+    members_of_root: list[str] = []
+    if root.startswith("run:"):
+        for member in queries.group_members(store.metadata, root[4:], limit=GROUP_MEMBERS):
+            key = f"run:{member}"
+            members_of_root.append(key)
+            merge(upstream(g, key, min(up, 1)))
+            merge(downstream(g, key, min(down, 1)))
     expanded = [x for x in dict.fromkeys(req.expand) if x in nodes and x != root]
     for x in expanded:
         merge(upstream(g, x, 1))
@@ -132,6 +143,10 @@ def lineage_view(store: Store, req: ViewRequest, *, base: str = "") -> dict[str,
             view_adj[ru].add(rv)
             view_adj[rv].add(ru)
             rep_dir.add((ru, rv))
+    for m in members_of_root:
+        if m in rep and rep[m] != root:
+            view_adj[root].add(rep[m])
+            view_adj[rep[m]].add(root)
     dist, via = _bfs(view_adj, root)
     cluster_of: dict[str, str] = {}
     clusters: dict[str, list[str]] = {}
@@ -153,7 +168,7 @@ def lineage_view(store: Store, req: ViewRequest, *, base: str = "") -> dict[str,
                 for p in view_adj[n] if dist.get(p) == k - 1
             )
             groups[(d["kind"], kind_key, toward)].append(n)
-        for key, same in groups.items():
+        for same in groups.values():
             if sum(len(members[n]) for n in same) < CLUSTER_MIN or len(same) < 2:
                 continue
             cid = "cluster:" + hashlib.sha1(repr(sorted(same)).encode()).hexdigest()[:12]

@@ -12,6 +12,10 @@ import artiflow
 from artiflow.ui import create_app
 
 
+# one worker runs this module: its fixtures (a seeded store) are set up once
+pytestmark = pytest.mark.xdist_group("ui-pages")
+
+
 @pytest.fixture(scope="module")
 def client(ui_store: artiflow.Store) -> TestClient:
     return TestClient(create_app(ui_store))
@@ -203,3 +207,14 @@ def test_edits_need_allow_edits_and_the_csrf_token(local_store: artiflow.Store, 
     bad = c.post("/p/p/a/cats/v0/edit", data={"aliases": "v7", "csrf": token[1]})
     assert bad.status_code == 400 and "Not saved" in bad.text
     assert sorted(local_store.metadata.find_version("p", "cats", "v0").aliases) == ["best", "latest", "staging"]
+
+
+def test_lineage_of_a_flow_run_shows_its_task_runs_in_one_box(client: TestClient, ui_store: artiflow.Store) -> None:
+    flow = next(r for r in ui_store.metadata.list_runs("flows") if r.name == "etl-run-4")
+    data = client.get("/api/lineage", params={"focus": f"flows/{flow.id}", "up": 3, "down": 3}).json()
+    assert sorted(n["label"] for n in data["nodes"]) == [
+        "clean-4", "clean:v1", "etl-run-4", "ingest-4", "model:v1", "raw:v1", "train-4",
+    ]
+    assert [g["label"] for g in data["groups"]] == ["etl · etl-run-4"]
+    assert {n["parent"] for n in data["nodes"]} == {f"group:{flow.id}"}
+    assert client.get("/api/lineage", params={"focus": "flows/nope:v0"}).status_code == 404
