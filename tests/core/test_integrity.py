@@ -257,7 +257,8 @@ def test_a_file_edited_after_add_keeping_size_and_mtime_is_refused(
 # -- 3. gc and commits cannot race ----------------------------------------------------------------
 
 
-GRACE = 1.0  # seconds; tests age blobs by sleeping past it (object stores keep whole seconds)
+GRACE = 3.0  # seconds; tests age blobs by sleeping past it. Object stores keep whole seconds, so a
+# freshened blob is safe for GRACE - 1 s: the time a log has between freshening and committing.
 
 
 def _orphan(store: artiflow.Store, log: Log, files: dict[str, bytes] | Path) -> None:
