@@ -250,7 +250,7 @@ class Artifact(Linked):
         if self._record is None:
             return self._contents.local_copy(entry, self._name)
         assert self._store is not None
-        return download.local_copy(self._store, entry, self._contents.scratch())
+        return download.local_copy(self._store, entry, self._contents.scratch(), self.qualified_name)
 
     # -- downloading (see download.py) ---------------------------------------------------------
 
@@ -277,6 +277,7 @@ class Artifact(Linked):
         multipart: bool | None = None,
         hardlink: bool = False,
         progress: Progress | None = None,
+        verify: bool = True,
     ) -> str:
         """Write the artifact's files under ``root`` (default ``./artifacts/<name>:vN``); return it.
 
@@ -285,21 +286,26 @@ class Artifact(Linked):
         corrupt the store, so it is opt-in. Every option after ``root`` is a keyword (the W&B seed's
         ``recursive`` and the SDK's ``allow_missing_references`` once shared a position). ``recursive``
         is accepted: artiflow has no references between artifacts to fetch, so it changes nothing.
+
+        Every file is hashed as it is copied and appears under its name only if it matches its
+        digest; a damaged blob raises :class:`DigestMismatchError` (naming version, file and
+        blob) and is quarantined, so logging the genuine file again repairs the store.
+        ``verify=False`` skips the hashing (a kernel copy, nothing checked).
         """
         store = self._logged_store("download")
         dest = self._root(root)
         selected = [e for e in self.manifest if path_prefix is None or e.path.startswith(path_prefix)]
         download.entries(
             store, selected, dest, allow_missing_references=allow_missing_references, hardlink=hardlink,
-            progress=progress, label=self.qualified_name,
+            progress=progress, label=self.qualified_name, verify=verify,
         )
         return dest
 
-    def checkout(self, root: str | os.PathLike[str] | None = None) -> str:
-        """Make ``root`` hold exactly this version: delete other files, then download."""
+    def checkout(self, root: str | os.PathLike[str] | None = None, *, verify: bool = True) -> str:
+        """Make ``root`` hold exactly this version: delete other files, then download (verified)."""
         store = self._logged_store("checkout")  # before deleting anything
         dest = self._root(root, versioned=False)
-        download.checkout(store, self.manifest, dest, label=self.qualified_name)
+        download.checkout(store, self.manifest, dest, label=self.qualified_name, verify=verify)
         return dest
 
     def verify(self, root: str | os.PathLike[str] | None = None) -> None:

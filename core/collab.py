@@ -74,7 +74,8 @@ def merge(store: Store, pending: PendingCollab) -> Manifest:
     merged: dict[str, ManifestEntry] = {}
     owner: dict[str, str] = {}
     for part in pending.parts:
-        manifest = Manifest.from_json(store.blobs.read_bytes(part.manifest_digest))
+        label = f"a part of {pending.project}/{pending.name} ({pending.distributed_id!r}) from run {part.run_id!r}"
+        manifest = store.read_manifest(part.manifest_digest, label)
         for path, entry in manifest.contents.items():
             have = merged.get(path)
             if have is not None and have.digest != entry.digest:
@@ -113,6 +114,7 @@ def finish(
         pending = open_collab(store.metadata, project, names.artifact_name(name), distributed_id)
         chosen = pending if parts is None else _select(pending, parts)
         manifest = merge(store, chosen)
+        store.require_blobs(manifest, f"{project}/{name} ({distributed_id!r})")
         new = NewVersion(
             project=project, name=name, type=pending.type, digest=manifest.digest(),
             manifest_digest=store.blobs.put_bytes(manifest.to_json()), size=manifest.size,

@@ -199,7 +199,7 @@ class Draft:
             raise ArtifactNotLoggedError(f"Log {owner!r} before reading reference {entry.path!r}.")
         inherited = os.path.join(self.scratch(), "inherited")  # apart from new_file()'s files
         os.makedirs(inherited, exist_ok=True)
-        self.origin.materialize([entry], inherited)
+        self.origin.materialize([entry], inherited, label=owner, use_cache=False)
         return names.contained(inherited, entry.path)
 
     def scratch(self) -> str:
@@ -217,6 +217,8 @@ class Draft:
         inherited = [e for e in self.entries.values() if e.ref is None]
         if inherited and self.origin is not None and self.origin is not store:
             _copy_blobs(self.origin, store, inherited)
+        elif inherited:
+            store.freshen(inherited)  # reused, not written: gc's grace starts again now
         stored = store.ingest(self.staged.values(), progress)
         entries = {**self.entries, **{e.path: e for e in stored}}
         return Manifest.from_entries(entries[p] for p in sorted(entries))
@@ -281,7 +283,7 @@ def _walk(top: str, prefix: str, follow: bool | None) -> Iterator[StagedFile]:
 
 def _copy_blobs(origin: Store, target: Store, entries: Sequence[ManifestEntry]) -> None:
     for e in entries:
-        if not target.blobs.has(e.digest):
+        if not target.blobs.freshen(e.digest, e.size):
             with tempfile.TemporaryDirectory(prefix="artiflow-copy-") as tmp:
                 local = os.path.join(tmp, "blob")
                 origin.blobs.copy_to(e.digest, local)

@@ -168,7 +168,7 @@ def lineage_view(store: Store, req: ViewRequest, *, base: str = "") -> dict[str,
                 for p in view_adj[n] if dist.get(p) == k - 1
             )
             groups[(d["kind"], kind_key, toward)].append(n)
-        for key, same in groups.items():
+        for same in groups.values():
             if sum(len(members[n]) for n in same) < CLUSTER_MIN or len(same) < 2:
                 continue
             cid = "cluster:" + hashlib.sha1(repr(sorted(same)).encode()).hexdigest()[:12]

@@ -12,6 +12,10 @@ import artiflow
 from artiflow.ui import create_app
 
 
+# one worker runs this module: its fixtures (a seeded store) are set up once
+pytestmark = pytest.mark.xdist_group("ui-pages")
+
+
 @pytest.fixture(scope="module")
 def client(ui_store: artiflow.Store) -> TestClient:
     return TestClient(create_app(ui_store))
