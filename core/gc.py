@@ -23,11 +23,13 @@ cannot know which blobs that version needs.
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from .blobs import blob_key
 from .errors import ArtifactNotFoundError, DigestMismatchError, StoreError
+from .metadata.versioninfo import expired
 
 if TYPE_CHECKING:
     from .store import Store
@@ -105,6 +107,22 @@ def collect_garbage(
             store.blobs.delete_key(key)
     uploads = store.blobs.abort_stale_uploads(cutoff, dry_run=dry_run)
     return GcReport(len(live), orphans, size, young, temp, deleted=not dry_run, uploads=uploads)
+
+
+def expire_versions(store: Store, *, dry_run: bool = True, now: datetime | None = None) -> list[str]:
+    """Soft-delete (unless ``dry_run``) the committed versions whose ``ttl`` has passed; returns their refs.
+
+    Their aliases go with them; the blobs only they used are then orphans for :func:`collect_garbage`.
+    """
+    refs: list[str] = []
+    for vid in expired(store.metadata, now or datetime.now(UTC)):
+        if dry_run:
+            refs.append(store.metadata.get_version(vid).ref)
+            continue
+        rec = store.metadata.delete_version(vid, delete_aliases=True)
+        store.lineage().set_state(rec.id, rec.state)
+        refs.append(rec.ref)
+    return refs
 
 
 def _older(store: Store, key: str, cutoff: float) -> bool:
