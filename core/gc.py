@@ -22,6 +22,7 @@ cannot know which blobs that version needs.
 
 from __future__ import annotations
 
+import importlib
 import time
 from datetime import UTC, datetime
 from dataclasses import dataclass, field
@@ -29,7 +30,6 @@ from typing import TYPE_CHECKING
 
 from .blobs import blob_key
 from .errors import ArtifactNotFoundError, DigestMismatchError, StoreError
-from .metadata.versioninfo import expired
 
 if TYPE_CHECKING:
     from .store import Store
@@ -115,7 +115,9 @@ def expire_versions(store: Store, *, dry_run: bool = True, now: datetime | None 
     Their aliases go with them; the blobs only they used are then orphans for :func:`collect_garbage`.
     """
     refs: list[str] = []
-    for vid in expired(store.metadata, now or datetime.now(UTC)):
+    # loaded on use: the command line imports this module for its help text, without the database stack
+    versioninfo = importlib.import_module("artiflow.metadata.versioninfo")
+    for vid in versioninfo.expired(store.metadata, now or datetime.now(UTC)):
         if dry_run:
             refs.append(store.metadata.get_version(vid).ref)
             continue
