@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import warnings
+from dataclasses import replace
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
@@ -28,15 +29,16 @@ from .names import entry_path
 from .drafting import Draft
 from .entry import ArtifactEntry
 from .errors import ArtiflowError, EntryNotFoundError
-from .identity import VersionView, runs_module
+from .identity import runs_module
+from .linked import Linked
 from .manifest import Manifest, ManifestEntry
 from .metadata import VersionEdit, VersionRecord
-from .serializers import EXTRA_KEY, SerializerRegistry, default_registry
+from .serializers import EXTRA_KEY, Serializer, SerializerRegistry, default_registry
 
 if TYPE_CHECKING:
     from .store import Progress, Store
 
-class Artifact(VersionView):
+class Artifact(Linked):
     """A draft or logged artifact version (see the module docstring)."""
 
     def __init__(
@@ -161,10 +163,17 @@ class Artifact(VersionView):
         )
         return [ArtifactEntry(self, p) for p in paths]
 
-    def add(self, obj: Any, name: str, *, serializer: str | None = None, overwrite: bool = False) -> ArtifactEntry:
-        """Add a Python object (JSON-able dict/list, numpy array, pandas DataFrame).
+    def add(
+        self, obj: Any, name: str, *, serializer: str | Serializer | None = None, overwrite: bool = False
+    ) -> ArtifactEntry:
+        """Add a Python object (JSON-able dict/list, numpy array, pandas DataFrame) as ``name.<suffix>``.
 
-        Pickle is used only with ``serializer="pickle"``, and read back only with ``allow_pickle=True``.
+        A DataFrame is written as Parquet when pyarrow is installed, else as pandas JSON
+        (``serializer="pandas"`` forces JSON); ``get(name)`` reads either. ``serializer`` is a
+        built-in name (``json``, ``numpy``, ``parquet``, ``pandas``, ``pickle``…), a
+        :class:`~artiflow.serializers.Serializer`, or the import path of one
+        (``"mypkg.formats:CSV"``, see :mod:`artiflow.serializers`). Pickle is used only with
+        ``serializer="pickle"``, and read back only with ``allow_pickle=True``.
         """
         self._draft()
         return ArtifactEntry(self, self._contents.add_object(obj, name, serializer=serializer, overwrite=overwrite))
@@ -232,14 +241,25 @@ class Artifact(VersionView):
                 entry = self.entry(names.entry_path(path))
             except EntryNotFoundError:
                 continue
-            ser = self._serializers.get(entry.extra.get(EXTRA_KEY, ser.name))
-            if not ser.trusted and not allow_pickle:
-                raise PermissionError(
-                    f"{path!r} was stored with {ser.name}, which can run arbitrary code when loaded; "
-                    "pass allow_pickle=True only if you trust whoever logged it."
-                )
-            return ser.load(Path(self._local_copy(entry)))
+            return self._load(entry, self._serializers.get(entry.extra.get(EXTRA_KEY, ser.name)), allow_pickle)
+        for path, entry in self._objects(name):  # written by a serializer of the caller's own
+            ser = self._serializers.get(entry.extra[EXTRA_KEY])
+            if ser.filename(name) == path:
+                return self._load(entry, ser, allow_pickle)
         return None
+
+    def _objects(self, name: str) -> list[tuple[str, ManifestEntry]]:
+        prefix = names.entry_path(name) + "."
+        contents = self.manifest.contents if self._record is not None else {}
+        return sorted((p, e) for p, e in contents.items() if p.startswith(prefix) and EXTRA_KEY in e.extra)
+
+    def _load(self, entry: ManifestEntry, ser: Serializer, allow_pickle: bool) -> Any:
+        if not ser.trusted and not allow_pickle:
+            raise PermissionError(
+                f"{entry.path!r} was stored with {ser.name}, which can run arbitrary code when loaded; "
+                "pass allow_pickle=True only if you trust whoever logged it."
+            )
+        return ser.load(Path(self._local_copy(entry)))
 
     def __getitem__(self, name: str) -> Any:
         return self.get(name)
@@ -343,8 +363,16 @@ class Artifact(VersionView):
             return self
         assert self._store is not None
         edit = self.pending_edit()
+        if self._source is not None and (edit.add_aliases or edit.remove_aliases):
+            raise ArtiflowError(
+                f"{self.name} is seen through a registry link; change its aliases there with "
+                "link(target_path, aliases=...) on the source version."
+            )
         meta = self._store.metadata
         rec = meta.edit_version(self._record.id, edit) if edit else meta.get_version(self._record.id)
+        if self._source is not None:  # edits go to the source; keep reading it through the link
+            self._source, rec = rec, replace(rec, project=self._record.project, name=self._record.name,
+                                             version_index=self._record.version_index, aliases=self._record.aliases)
         self._set_record(rec)
         return self
 

@@ -30,7 +30,7 @@ from .digests import b64_to_hex, md5_file
 from .errors import ArtifactNotLoggedError, EntryConflictError, EntryNotFoundError, InvalidNameError
 from .manifest import Manifest, ManifestEntry
 from .references import reference_entries
-from .serializers import EXTRA_KEY, SerializerRegistry
+from .serializers import EXTRA_KEY, Serializer, SerializerRegistry
 from .staging import StagedFile
 
 if TYPE_CHECKING:
@@ -158,8 +158,8 @@ class Draft:
             added.append(entry.path)
         return added
 
-    def add_object(self, obj: Any, name: str, *, serializer: str | None, overwrite: bool) -> str:
-        ser = self.serializers.get(serializer) if serializer else self.serializers.for_object(obj)
+    def add_object(self, obj: Any, name: str, *, serializer: str | Serializer | None, overwrite: bool) -> str:
+        ser = self.serializers.resolve(serializer, obj)
         path = names.entry_path(ser.filename(name))
         if path in self.paths() and not overwrite:
             raise EntryConflictError(f"Cannot add the same path twice: {path!r}; pass overwrite=True.")
