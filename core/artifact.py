@@ -30,7 +30,7 @@ from .drafting import Draft
 from .entry import ArtifactEntry
 from .errors import ArtiflowError, EntryNotFoundError
 from .identity import runs_module
-from .linked import Linked
+from .attributes import Attributes
 from .manifest import Manifest, ManifestEntry
 from .metadata import VersionEdit, VersionRecord
 from .serializers import EXTRA_KEY, Serializer, SerializerRegistry, default_registry
@@ -38,7 +38,7 @@ from .serializers import EXTRA_KEY, Serializer, SerializerRegistry, default_regi
 if TYPE_CHECKING:
     from .store import Progress, Store
 
-class Artifact(Linked):
+class Artifact(Attributes):
     """A draft or logged artifact version (see the module docstring)."""
 
     def __init__(
@@ -47,6 +47,8 @@ class Artifact(Linked):
         type: str,  # noqa: A002 - the W&B API's parameter name
         description: str | None = None,
         metadata: dict[str, Any] | None = None,
+        incremental: bool = False,
+        use_as: str | None = None,
         *,
         serializers: SerializerRegistry | None = None,
     ) -> None:
@@ -54,6 +56,7 @@ class Artifact(Linked):
         names.artifact_type(type)
         names.reserved_combination(name, type)
         self._init(name, type, description, metadata, serializers)
+        self._use_as = use_as  # ``incremental`` changes nothing: a new version is always one commit
 
     def _init(
         self,
@@ -370,6 +373,7 @@ class Artifact(Linked):
             )
         meta = self._store.metadata
         rec = meta.edit_version(self._record.id, edit) if edit else meta.get_version(self._record.id)
+        self.save_ttl()
         if self._source is not None:  # edits go to the source; keep reading it through the link
             self._source, rec = rec, replace(rec, project=self._record.project, name=self._record.name,
                                              version_index=self._record.version_index, aliases=self._record.aliases)

@@ -120,6 +120,7 @@ class RunExtras:
             aliases=[*pending, *names.aliases(aliases)], tags=names.tags(artifact.tags),
         )
         artifact.attach(self._store, record, created=created)
+        artifact.save_ttl()
         return artifact
 
     # -- registry ------------------------------------------------------------------------------
