@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import warnings
+from dataclasses import replace
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
@@ -28,7 +29,8 @@ from .names import entry_path
 from .drafting import Draft
 from .entry import ArtifactEntry
 from .errors import ArtiflowError, EntryNotFoundError
-from .identity import VersionView, runs_module
+from .identity import runs_module
+from .attributes import Attributes
 from .manifest import Manifest, ManifestEntry
 from .metadata import VersionEdit, VersionRecord
 from .serializers import EXTRA_KEY, Serializer, SerializerRegistry, default_registry
@@ -36,7 +38,7 @@ from .serializers import EXTRA_KEY, Serializer, SerializerRegistry, default_regi
 if TYPE_CHECKING:
     from .store import Progress, Store
 
-class Artifact(VersionView):
+class Artifact(Attributes):
     """A draft or logged artifact version (see the module docstring)."""
 
     def __init__(
@@ -45,6 +47,8 @@ class Artifact(VersionView):
         type: str,  # noqa: A002 - the W&B API's parameter name
         description: str | None = None,
         metadata: dict[str, Any] | None = None,
+        incremental: bool = False,
+        use_as: str | None = None,
         *,
         serializers: SerializerRegistry | None = None,
     ) -> None:
@@ -52,6 +56,7 @@ class Artifact(VersionView):
         names.artifact_type(type)
         names.reserved_combination(name, type)
         self._init(name, type, description, metadata, serializers)
+        self._use_as = use_as  # ``incremental`` changes nothing: a new version is always one commit
 
     def _init(
         self,
@@ -361,8 +366,17 @@ class Artifact(VersionView):
             return self
         assert self._store is not None
         edit = self.pending_edit()
+        if self._source is not None and (edit.add_aliases or edit.remove_aliases):
+            raise ArtiflowError(
+                f"{self.name} is seen through a registry link; change its aliases there with "
+                "link(target_path, aliases=...) on the source version."
+            )
         meta = self._store.metadata
         rec = meta.edit_version(self._record.id, edit) if edit else meta.get_version(self._record.id)
+        self.save_ttl()
+        if self._source is not None:  # edits go to the source; keep reading it through the link
+            self._source, rec = rec, replace(rec, project=self._record.project, name=self._record.name,
+                                             version_index=self._record.version_index, aliases=self._record.aliases)
         self._set_record(rec)
         return self
 

@@ -19,7 +19,7 @@ from sqlalchemy.engine import Connection
 from ..errors import StoreError
 from . import schema as s
 
-HEAD = "0007"
+HEAD = "0009"
 _SCRIPTS = Path(__file__).parent / "migrations"
 
 

@@ -302,8 +302,13 @@ def run_neighbours(md: MetadataStore, run_ids: Sequence[str]) -> dict[str, tuple
 
 
 def group_members(md: MetadataStore, run_id: str, *, limit: int = 500) -> list[str]:
-    """The other runs whose group is ``run_id`` (the task runs of a Prefect flow run), oldest first."""
+    """The other runs whose group is ``run_id`` (the task runs of a Prefect flow run), oldest first.
+
+    Only a run whose own group is its id heads a group; for any other run this reads one row.
+    """
     r = s.runs
     with md.engine.connect() as conn:
+        if conn.execute(sa.select(r.c.group).where(r.c.id == run_id)).scalar() != run_id:
+            return []
         q = sa.select(r.c.id).where(r.c.group == run_id, r.c.id != run_id).order_by(r.c.created_at).limit(limit)
         return list(conn.execute(q).scalars())
