@@ -16,8 +16,10 @@ Architecture: a one-way tower, each layer importing only the layers below it (ch
     cli, ui              artiflow.cli, artiflow.ui: command line and web UI
     adapters             artiflow.adapters.prefect / .dagster: only the public namespace + collab
     artiflow             this facade (``__all__``)
-    api, runs, artifact  Api; Run and init; Artifact, a facade over identity (name, version,
-                         aliases, lineage), drafting (adding content) and download (reading it)
+    api, runs, artifact  Api; Run and init (runextras: collaborative, registry, model and file
+                         methods); Artifact, a facade over identity (name, version, aliases,
+                         lineage), linked (registry links), drafting (adding content) and
+                         download (reading it); registry (link collections)
     collab, gc           collaborative versions; garbage collection
     store                Store: blobs + metadata + lineage graph; notifies run listeners
     openlineage          a run listener the Store subscribes when OpenLineage export is on

@@ -71,10 +71,10 @@ class Api:
     def artifact(self, name: str, type: str | None = None) -> Artifact:  # noqa: A002
         """One version by path: ``[project/]name[:latest|:vN|:alias|:digest]``."""
         ref = self._path(name)
-        rec = self.store.metadata.find_version(ref.project, ref.name, ref.selector)
-        if type is not None and rec.type != type:
-            raise TypeMismatchError(f"type {type!r} specified but this artifact is of type {rec.type!r}.")
-        return Artifact.from_record(self.store, rec)
+        art = Artifact.lookup(self.store, ref.project, ref.name, ref.selector)
+        if type is not None and art.type != type:
+            raise TypeMismatchError(f"type {type!r} specified but this artifact is of type {art.type!r}.")
+        return art
 
     def artifact_exists(self, name: str, type: str | None = None) -> bool:  # noqa: A002
         try:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import warnings
+from dataclasses import replace
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
@@ -28,15 +29,18 @@ from .names import entry_path
 from .drafting import Draft
 from .entry import ArtifactEntry
 from .errors import ArtiflowError, EntryNotFoundError
-from .identity import VersionView, runs_module
+from .identity import runs_module
+from .attributes import Attributes
 from .manifest import Manifest, ManifestEntry
 from .metadata import VersionEdit, VersionRecord
-from .serializers import EXTRA_KEY, SerializerRegistry, default_registry
+from .references import ARTIFACT_SCHEME
+from .serializers import EXTRA_KEY, Serializer, SerializerRegistry, default_registry
+from .store import Store
 
 if TYPE_CHECKING:
-    from .store import Progress, Store
+    from .store import Progress
 
-class Artifact(VersionView):
+class Artifact(Attributes):
     """A draft or logged artifact version (see the module docstring)."""
 
     def __init__(
@@ -45,6 +49,8 @@ class Artifact(VersionView):
         type: str,  # noqa: A002 - the W&B API's parameter name
         description: str | None = None,
         metadata: dict[str, Any] | None = None,
+        incremental: bool = False,
+        use_as: str | None = None,
         *,
         serializers: SerializerRegistry | None = None,
     ) -> None:
@@ -52,6 +58,7 @@ class Artifact(VersionView):
         names.artifact_type(type)
         names.reserved_combination(name, type)
         self._init(name, type, description, metadata, serializers)
+        self._use_as = use_as  # ``incremental`` changes nothing: a new version is always one commit
 
     def _init(
         self,
@@ -135,7 +142,7 @@ class Artifact(VersionView):
 
     def add_reference(
         self,
-        uri: str,
+        uri: str | ArtifactEntry,
         name: str | None = None,
         checksum: bool = True,
         max_objects: int | None = None,
@@ -151,20 +158,39 @@ class Artifact(VersionView):
         ``s3://``/``gs://`` (endpoint, credentials); by default the settings' ``storage_options``
         when the store is on the same scheme, else the environment (``AWS_ENDPOINT_URL``…).
 
+        Another artifact's entry (``other.get_entry("x.csv")``, or ``wandb-artifact://<id>/<path>``
+        in the default store) is referenced by its digest; downloading fetches that entry's content.
+        A URI of any other scheme is tracked by a hash of the URI and not downloaded.
+
         >>> art.add_reference("s3://my-bucket/images", name="images")   # doctest: +SKIP
         [ArtifactEntry('images/cat.png', ...), ArtifactEntry('images/dog.png', ...)]
         """
         self._draft()
+        if isinstance(uri, ArtifactEntry) or uri.startswith(f"{ARTIFACT_SCHEME}://"):
+            store, ref = artifact_ref(uri)
+            target = store.artifact_entry(ref)
+            path = entry_path(name or (uri.path if isinstance(uri, ArtifactEntry) else ref.split("/", 3)[3]))
+            self._contents.add_entries(
+                [ManifestEntry(path=path, digest=target.digest, size=target.size, ref=ref)], owner=self._name
+            )
+            return [ArtifactEntry(self, path)]
         paths = self._contents.add_reference(
             uri, name, checksum=checksum, max_objects=max_objects, storage_options=storage_options,
             owner=self._name,
         )
         return [ArtifactEntry(self, p) for p in paths]
 
-    def add(self, obj: Any, name: str, *, serializer: str | None = None, overwrite: bool = False) -> ArtifactEntry:
-        """Add a Python object (JSON-able dict/list, numpy array, pandas DataFrame).
+    def add(
+        self, obj: Any, name: str, *, serializer: str | Serializer | None = None, overwrite: bool = False
+    ) -> ArtifactEntry:
+        """Add a Python object (JSON-able dict/list, numpy array, pandas DataFrame) as ``name.<suffix>``.
 
-        Pickle is used only with ``serializer="pickle"``, and read back only with ``allow_pickle=True``.
+        A DataFrame is written as Parquet when pyarrow is installed, else as pandas JSON
+        (``serializer="pandas"`` forces JSON); ``get(name)`` reads either. ``serializer`` is a
+        built-in name (``json``, ``numpy``, ``parquet``, ``pandas``, ``pickle``…), a
+        :class:`~artiflow.serializers.Serializer`, or the import path of one
+        (``"mypkg.formats:CSV"``, see :mod:`artiflow.serializers`). Pickle is used only with
+        ``serializer="pickle"``, and read back only with ``allow_pickle=True``.
         """
         self._draft()
         return ArtifactEntry(self, self._contents.add_object(obj, name, serializer=serializer, overwrite=overwrite))
@@ -232,14 +258,25 @@ class Artifact(VersionView):
                 entry = self.entry(names.entry_path(path))
             except EntryNotFoundError:
                 continue
-            ser = self._serializers.get(entry.extra.get(EXTRA_KEY, ser.name))
-            if not ser.trusted and not allow_pickle:
-                raise PermissionError(
-                    f"{path!r} was stored with {ser.name}, which can run arbitrary code when loaded; "
-                    "pass allow_pickle=True only if you trust whoever logged it."
-                )
-            return ser.load(Path(self._local_copy(entry)))
+            return self._load(entry, self._serializers.get(entry.extra.get(EXTRA_KEY, ser.name)), allow_pickle)
+        for path, entry in self._objects(name):  # written by a serializer of the caller's own
+            ser = self._serializers.get(entry.extra[EXTRA_KEY])
+            if ser.filename(name) == path:
+                return self._load(entry, ser, allow_pickle)
         return None
+
+    def _objects(self, name: str) -> list[tuple[str, ManifestEntry]]:
+        prefix = names.entry_path(name) + "."
+        contents = self.manifest.contents if self._record is not None else {}
+        return sorted((p, e) for p, e in contents.items() if p.startswith(prefix) and EXTRA_KEY in e.extra)
+
+    def _load(self, entry: ManifestEntry, ser: Serializer, allow_pickle: bool) -> Any:
+        if not ser.trusted and not allow_pickle:
+            raise PermissionError(
+                f"{entry.path!r} was stored with {ser.name}, which can run arbitrary code when loaded; "
+                "pass allow_pickle=True only if you trust whoever logged it."
+            )
+        return ser.load(Path(self._local_copy(entry)))
 
     def __getitem__(self, name: str) -> Any:
         return self.get(name)
@@ -248,7 +285,7 @@ class Artifact(VersionView):
         if self._record is None:
             return self._contents.local_copy(entry, self._name)
         assert self._store is not None
-        return download.local_copy(self._store, entry, self._contents.scratch())
+        return download.local_copy(self._store, entry, self._contents.scratch(), self.qualified_name)
 
     # -- downloading (see download.py) ---------------------------------------------------------
 
@@ -275,6 +312,7 @@ class Artifact(VersionView):
         multipart: bool | None = None,
         hardlink: bool = False,
         progress: Progress | None = None,
+        verify: bool = True,
     ) -> str:
         """Write the artifact's files under ``root`` (default ``./artifacts/<name>:vN``); return it.
 
@@ -283,29 +321,37 @@ class Artifact(VersionView):
         corrupt the store, so it is opt-in. Every option after ``root`` is a keyword (the W&B seed's
         ``recursive`` and the SDK's ``allow_missing_references`` once shared a position). ``recursive``
         is accepted: artiflow has no references between artifacts to fetch, so it changes nothing.
+
+        Every file is hashed as it is copied and appears under its name only if it matches its
+        digest; a damaged blob raises :class:`DigestMismatchError` (naming version, file and
+        blob) and is quarantined, so logging the genuine file again repairs the store.
+        ``verify=False`` skips the hashing (a kernel copy, nothing checked).
         """
         store = self._logged_store("download")
         dest = self._root(root)
         selected = [e for e in self.manifest if path_prefix is None or e.path.startswith(path_prefix)]
         download.entries(
             store, selected, dest, allow_missing_references=allow_missing_references, hardlink=hardlink,
-            progress=progress, label=self.qualified_name,
+            progress=progress, label=self.qualified_name, verify=verify,
         )
         return dest
 
-    def checkout(self, root: str | os.PathLike[str] | None = None) -> str:
-        """Make ``root`` hold exactly this version: delete other files, then download."""
+    def checkout(self, root: str | os.PathLike[str] | None = None, *, verify: bool = True) -> str:
+        """Make ``root`` hold exactly this version: delete other files, then download (verified)."""
         store = self._logged_store("checkout")  # before deleting anything
         dest = self._root(root, versioned=False)
-        download.checkout(store, self.manifest, dest, label=self.qualified_name)
+        download.checkout(store, self.manifest, dest, label=self.qualified_name, verify=verify)
         return dest
 
     def verify(self, root: str | os.PathLike[str] | None = None) -> None:
         """Check that ``root`` holds exactly this version's files, re-hashing every one.
 
-        References are skipped. Raises :class:`DigestMismatchError` on any difference.
+        With no ``root`` the version is downloaded to its default directory first. References are
+        skipped. Raises :class:`DigestMismatchError` on any difference.
         """
         self._logged("verify")
+        if root is None:
+            self.download()
         download.verify(self.manifest, self._root(root), self.name)
 
     def file(self, root: str | os.PathLike[str] | None = None) -> str:
@@ -337,8 +383,17 @@ class Artifact(VersionView):
             return self
         assert self._store is not None
         edit = self.pending_edit()
+        if self._source is not None and (edit.add_aliases or edit.remove_aliases):
+            raise ArtiflowError(
+                f"{self.name} is seen through a registry link; change its aliases there with "
+                "link(target_path, aliases=...) on the source version."
+            )
         meta = self._store.metadata
         rec = meta.edit_version(self._record.id, edit) if edit else meta.get_version(self._record.id)
+        self.save_ttl()
+        if self._source is not None:  # edits go to the source; keep reading it through the link
+            self._source, rec = rec, replace(rec, project=self._record.project, name=self._record.name,
+                                             version_index=self._record.version_index, aliases=self._record.aliases)
         self._set_record(rec)
         return self
 
@@ -413,6 +468,14 @@ class Artifact(VersionView):
         art = cls.__new__(cls)
         art._init(names.artifact_name(rec.name), rec.type, rec.description, None, None)
         return art.attach(store, rec)
+
+
+def artifact_ref(ref: str | ArtifactEntry) -> tuple[Store, str]:
+    """The store and ``wandb-artifact://<id>/<path>`` URI of another version's entry."""
+    if isinstance(ref, str):
+        return Store.open(), ref
+    owner = ref._artifact
+    return owner._logged_store("add_reference"), f"{ARTIFACT_SCHEME}://{owner.id}/{ref.path}"
 
 
 def add_path(artifact: Artifact, path: str) -> None:

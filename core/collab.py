@@ -47,10 +47,12 @@ def upsert(
     distributed_id: str,
     progress: Progress | None,
     prefix: str = "",
+    aliases: Collection[str] = (),
 ) -> str:
     """Store ``artifact``'s files and add them as one part of the open collaborative version.
 
     ``prefix`` (``"part-00003/"``) puts this part's files under a directory of their own.
+    ``aliases`` are kept with the part and applied when the version is finished.
     Returns the part's manifest digest, which :func:`finish` can select parts by.
     """
     store.check_type(project, artifact.collection_name, artifact.type)
@@ -63,6 +65,7 @@ def upsert(
     add_part(
         store.metadata, project=project, name=artifact.collection_name, type_=artifact.type,
         distributed_id=distributed_id, run_id=run_id, manifest_digest=digest,
+        aliases=tuple(aliases),
     )
     return digest
 
@@ -71,7 +74,8 @@ def merge(store: Store, pending: PendingCollab) -> Manifest:
     merged: dict[str, ManifestEntry] = {}
     owner: dict[str, str] = {}
     for part in pending.parts:
-        manifest = Manifest.from_json(store.blobs.read_bytes(part.manifest_digest))
+        label = f"a part of {pending.project}/{pending.name} ({pending.distributed_id!r}) from run {part.run_id!r}"
+        manifest = store.read_manifest(part.manifest_digest, label)
         for path, entry in manifest.contents.items():
             have = merged.get(path)
             if have is not None and have.digest != entry.digest:
@@ -103,17 +107,20 @@ def finish(
     ``parts`` (manifest digests, as :func:`upsert` returns them) keeps only those parts: an
     engine passes the parts its writers finally reported, so an attempt that upserted and then
     failed and was retried does not count twice. A selected part missing from it
-    raises, rather than committing a version without it.
+    raises, rather than committing a version without it. The committed version gets
+    ``aliases`` plus those its parts' writers gave :func:`upsert`.
     """
     for _ in range(_MERGE_ATTEMPTS):
         pending = open_collab(store.metadata, project, names.artifact_name(name), distributed_id)
         chosen = pending if parts is None else _select(pending, parts)
         manifest = merge(store, chosen)
+        store.require_blobs(manifest, f"{project}/{name} ({distributed_id!r})")
         new = NewVersion(
             project=project, name=name, type=pending.type, digest=manifest.digest(),
             manifest_digest=store.blobs.put_bytes(manifest.to_json()), size=manifest.size,
             file_count=len(manifest), run_id=run_id, description=description, metadata=dict(metadata),
-            aliases=tuple(aliases), tags=tuple(tags), distributed_id=distributed_id,
+            aliases=tuple(dict.fromkeys([*(a for p in chosen.parts for a in p.aliases), *aliases])),
+            tags=tuple(tags), distributed_id=distributed_id,
         )
         try:
             record, created = commit_collab(store.metadata, pending, new, contributors=chosen.parts)

@@ -61,13 +61,28 @@ def _feed(
     src: IO[bytes], h: "hashlib._Hash", dst: IO[bytes] | None, on_chunk: Callable[[int], None] | None = None
 ) -> int:
     size = 0
-    while chunk := src.read(CHUNK):
-        h.update(chunk)
+    readinto = getattr(src, "readinto", None)
+    if readinto is None:
+        while chunk := src.read(CHUNK):
+            h.update(chunk)
+            if dst is not None:
+                dst.write(chunk)
+            size += len(chunk)
+            if on_chunk is not None:
+                on_chunk(len(chunk))
+        return size
+    buf = bytearray(CHUNK)  # one buffer for the whole file: no 1 MiB allocation per chunk
+    view = memoryview(buf)
+    while n := readinto(buf):
+        part = view[:n]
+        h.update(part)
         if dst is not None:
-            dst.write(chunk)
-        size += len(chunk)
+            written = dst.write(part) or n  # a raw file may write less than asked: finish the chunk
+            while written < n:
+                written += dst.write(part[written:])
+        size += n
         if on_chunk is not None:
-            on_chunk(len(chunk))
+            on_chunk(n)
     return size
 
 

@@ -45,9 +45,12 @@ def entries(
     hardlink: bool = False,
     progress: Progress | None = None,
     label: str = "the artifact",
+    verify: bool = True,
 ) -> list[str]:
     """Write ``selected`` entries under ``root``; return each one's local path, in order.
 
+    Every blob is hashed as it is copied and written under its final name only if it matches
+    its digest (``verify=False`` opts out); else :class:`DigestMismatchError` names ``label``.
     A blob missing from the store raises :class:`StoreError` naming ``label`` (the version) and
     the entry, not the blob's internal path alone.
     """
@@ -56,7 +59,7 @@ def entries(
     try:
         return store.materialize(
             selected, dest, allow_missing_references=allow_missing_references, hardlink=hardlink,
-            progress=progress,
+            progress=progress, label=label, verify=verify,
         )
     except FileNotFoundError as exc:
         missing = str(exc.filename or exc)
@@ -69,7 +72,9 @@ def entries(
         raise
 
 
-def checkout(store: Store, manifest: Manifest, root: str, label: str = "the artifact") -> None:
+def checkout(
+    store: Store, manifest: Manifest, root: str, label: str = "the artifact", *, verify: bool = True
+) -> None:
     """Make ``root`` hold exactly ``manifest``'s files: delete any other file, then download."""
     keep = set(manifest.contents)
     for path in keep:  # every path is re-checked before anything under root is deleted
@@ -80,7 +85,7 @@ def checkout(store: Store, manifest: Manifest, root: str, label: str = "the arti
                 full = os.path.join(dirpath, fn)
                 if os.path.relpath(full, root).replace(os.sep, "/") not in keep:
                     os.remove(full)
-    entries(store, list(manifest), root, label=label)
+    entries(store, list(manifest), root, label=label, verify=verify)
 
 
 def verify(manifest: Manifest, root: str, label: str) -> None:
@@ -103,9 +108,13 @@ def verify(manifest: Manifest, root: str, label: str) -> None:
             raise DigestMismatchError(f"Digest mismatch for file: {entry.path} (artifact {label}).")
 
 
-def local_copy(store: Store, entry: ManifestEntry, scratch: str) -> str:
-    """A local file with ``entry``'s bytes: the blob itself on a local store, else a download."""
-    direct = store.local_blob_path(entry.digest) if entry.ref is None else None
-    if direct is not None:
-        return direct
-    return entries(store, [entry], scratch)[0]
+def local_copy(store: Store, entry: ManifestEntry, scratch: str, label: str) -> str:
+    """A private, verified copy of ``entry``'s bytes under ``scratch`` (what ``get()`` loads).
+
+    Never the blob itself: bytes checked and then loaded from a file anyone with write access to
+    the store could swap would let them run code through a pickle. The digest cache is not
+    touched (a read-only ``get`` writes nothing outside ``scratch``).
+    """
+    dest = os.path.join(scratch, "verified")
+    os.makedirs(dest, exist_ok=True)
+    return store.materialize([entry], dest, label=label, use_cache=False)[0]

@@ -30,7 +30,7 @@ from .digests import b64_to_hex, md5_file
 from .errors import ArtifactNotLoggedError, EntryConflictError, EntryNotFoundError, InvalidNameError
 from .manifest import Manifest, ManifestEntry
 from .references import reference_entries
-from .serializers import EXTRA_KEY, SerializerRegistry
+from .serializers import EXTRA_KEY, Serializer, SerializerRegistry
 from .staging import StagedFile
 
 if TYPE_CHECKING:
@@ -146,10 +146,14 @@ class Draft:
         self, uri: str, name: str | None, *, checksum: bool, max_objects: int | None,
         storage_options: dict[str, Any] | None, owner: str,
     ) -> list[str]:
-        added = []
-        for entry in reference_entries(
+        return self.add_entries(reference_entries(
             uri, name, checksum=checksum, max_objects=max_objects, storage_options=storage_options
-        ):
+        ), owner=owner)
+
+    def add_entries(self, entries: Iterable[ManifestEntry], *, owner: str) -> list[str]:
+        """Add reference entries as they are (a path already there with other content is refused)."""
+        added = []
+        for entry in entries:
             if self.has(entry.path) and self.entry(entry.path, owner).digest != entry.digest:
                 raise EntryConflictError(f"Cannot add the same path twice: {entry.path!r}.")
             self.claim(entry.path)
@@ -158,8 +162,8 @@ class Draft:
             added.append(entry.path)
         return added
 
-    def add_object(self, obj: Any, name: str, *, serializer: str | None, overwrite: bool) -> str:
-        ser = self.serializers.get(serializer) if serializer else self.serializers.for_object(obj)
+    def add_object(self, obj: Any, name: str, *, serializer: str | Serializer | None, overwrite: bool) -> str:
+        ser = self.serializers.resolve(serializer, obj)
         path = names.entry_path(ser.filename(name))
         if path in self.paths() and not overwrite:
             raise EntryConflictError(f"Cannot add the same path twice: {path!r}; pass overwrite=True.")
@@ -199,7 +203,7 @@ class Draft:
             raise ArtifactNotLoggedError(f"Log {owner!r} before reading reference {entry.path!r}.")
         inherited = os.path.join(self.scratch(), "inherited")  # apart from new_file()'s files
         os.makedirs(inherited, exist_ok=True)
-        self.origin.materialize([entry], inherited)
+        self.origin.materialize([entry], inherited, label=owner, use_cache=False)
         return names.contained(inherited, entry.path)
 
     def scratch(self) -> str:
@@ -217,6 +221,8 @@ class Draft:
         inherited = [e for e in self.entries.values() if e.ref is None]
         if inherited and self.origin is not None and self.origin is not store:
             _copy_blobs(self.origin, store, inherited)
+        elif inherited:
+            store.freshen(inherited)  # reused, not written: gc's grace starts again now
         stored = store.ingest(self.staged.values(), progress)
         entries = {**self.entries, **{e.path: e for e in stored}}
         return Manifest.from_entries(entries[p] for p in sorted(entries))
@@ -281,7 +287,7 @@ def _walk(top: str, prefix: str, follow: bool | None) -> Iterator[StagedFile]:
 
 def _copy_blobs(origin: Store, target: Store, entries: Sequence[ManifestEntry]) -> None:
     for e in entries:
-        if not target.blobs.has(e.digest):
+        if not target.blobs.freshen(e.digest, e.size):
             with tempfile.TemporaryDirectory(prefix="artiflow-copy-") as tmp:
                 local = os.path.join(tmp, "blob")
                 origin.blobs.copy_to(e.digest, local)

@@ -39,6 +39,8 @@ class VersionView:
     _record: VersionRecord | None
     _store: Store | None
     _created: bool | None
+    _source: VersionRecord | None = None  # set on a version seen through a registry link
+    _finalized = False  # finalize(): a draft that takes no more content
 
     # -- identity ------------------------------------------------------------------------------
 
@@ -54,7 +56,7 @@ class VersionView:
         return self._record
 
     def _draft(self) -> None:
-        if self._record is not None:
+        if self._record is not None or self._finalized:
             raise ArtifactFinalizedError(
                 f"Can't modify finalized artifact {self.name!r}; call new_draft() to start a new version."
             )
@@ -66,7 +68,28 @@ class VersionView:
 
     @property
     def source_name(self) -> str:
-        return self.name
+        """``collection:vN`` of the version the files were logged as (differs from ``name`` through a link)."""
+        src = self._source or self._record
+        return f"{src.name}:v{src.version_index}" if src else self._name
+
+    @property
+    def source_project(self) -> str:
+        return (self._source or self._logged("source_project")).project
+
+    @property
+    def source_collection(self) -> str:
+        src = self._source or self._record
+        return src.name if src else self._name
+
+    @property
+    def source_qualified_name(self) -> str:
+        src = self._source or self._logged("source_qualified_name")
+        return f"{src.project}/{src.name}:v{src.version_index}"
+
+    @property
+    def is_link(self) -> bool:
+        """True for a version seen through a registry link (``Api().artifact("<registry>/<name>:…")``)."""
+        return self._source is not None
 
     @property
     def collection_name(self) -> str:
@@ -86,7 +109,7 @@ class VersionView:
 
     @property
     def source_version(self) -> str:
-        return self._logged("source_version").version
+        return (self._source or self._logged("source_version")).version
 
     @property
     def project(self) -> str:

@@ -189,6 +189,27 @@ def entry_path(path: str | os.PathLike[str]) -> str:
     return posixpath.join(*parts)
 
 
+VALUE_ENTRY = "value"
+"""The one entry-naming rule of both adapters: a Python object a Prefect task or Dagster asset
+returns is stored as ``value.<suffix>`` (``value.parquet``, ``value.json``…), so
+``artifact.get(VALUE_ENTRY)`` reads it wherever it was logged (a mapped part's is
+``part-00000/value``)."""
+
+
+def missing_value(artifact: str, entry: str, present: Iterable[str]) -> str:
+    """The error text for an adapter that finds no object ``entry`` in a version.
+
+    >>> missing_value("p/data:v1", "value", ["a.txt", "b.csv"])
+    "Artifact p/data:v1 holds no object 'value' (its entries: a.txt, b.csv); load it as an Artifact, or log the object with add(obj, 'value')."
+    """
+    shown = sorted(present)
+    listed = ", ".join(shown[:20]) + (f", … ({len(shown)} in all)" if len(shown) > 20 else "") if shown else "none"
+    return (
+        f"Artifact {artifact} holds no object {entry!r} (its entries: {listed}); "
+        f"load it as an Artifact, or log the object with add(obj, {entry!r})."
+    )
+
+
 MAX_COMPONENT_BYTES = 255  # the longest file name ext4, APFS, NTFS and S3 tools all accept
 
 

@@ -25,10 +25,11 @@ from typing import Any
 
 from artiflow.lineage import LineageResult, downstream, upstream
 
-from . import collab, names, runfiles, userdata
+from . import names, userdata
 from .artifact import Artifact, add_path
-from .errors import ArtifactFinalizedError, ArtiflowError, DistributedIdError, TypeMismatchError
+from .errors import ArtiflowError, TypeMismatchError
 from .liveness import OPEN_RUNS
+from .runextras import RunExtras
 from .metadata import RunRecord
 from .metadata.runinfo import this_host
 from .runstate import Config, History, Summary
@@ -85,7 +86,7 @@ def init(
     return run
 
 
-class Run:
+class Run(RunExtras):
     """A run: ``log_artifact``, ``use_artifact``, ``logged_artifacts``, ``used_artifacts``, ``finish``."""
 
     def __init__(self, store: Store, record: RunRecord, *, dir: str | None = None) -> None:  # noqa: A002
@@ -258,8 +259,9 @@ class Run:
 
     @property
     def path(self) -> str:
-        """``project/run_id``, accepted by ``Api().run()``."""
-        return f"{self._record.project}/{self._record.id}"
+        """``entity/project/run_id`` (``project/run_id`` without an entity), accepted by ``Api().run()``."""
+        rec = self._record
+        return f"{rec.entity}/{rec.project}/{rec.id}" if rec.entity else f"{rec.project}/{rec.id}"
 
     @property
     def state(self) -> str:
@@ -337,69 +339,7 @@ class Run:
             tags=tags_,
         )
         artifact.attach(self._store, result.version, created=result.created)
-        return artifact
-
-    def _distributed_id(self, given: str | None, verb: str) -> str:
-        did = given or self.group
-        if not did:
-            raise DistributedIdError(
-                f"Cannot {verb} artifact unless the run is in a group or distributed_id is provided."
-            )
-        return did
-
-    def upsert_artifact(
-        self,
-        artifact_or_path: Artifact | str | os.PathLike[str],
-        name: str | None = None,
-        type: str | None = None,  # noqa: A002
-        aliases: Sequence[str] | None = None,
-        distributed_id: str | None = None,
-        *,
-        progress: Progress | None = None,
-    ) -> Artifact:
-        """Add this writer's files to the one pending collaborative version of ``distributed_id``.
-
-        ``distributed_id`` defaults to the run's group. Nothing is visible until
-        :meth:`finish_artifact` commits the merged version.
-        """
-        did = self._distributed_id(distributed_id, "upsert")
-        artifact = self._as_artifact(artifact_or_path, name, type)
-        if not artifact.is_draft():
-            raise ArtifactFinalizedError(f"{artifact.name} is already committed; upsert a new draft instead.")
-        names.aliases(aliases)
-        collab.upsert(self._store, artifact, project=self.project, run_id=self.id, distributed_id=did,
-                      progress=progress)
-        return artifact
-
-    def finish_artifact(
-        self,
-        artifact_or_path: Artifact | str | os.PathLike[str],
-        name: str | None = None,
-        type: str | None = None,  # noqa: A002
-        aliases: Sequence[str] | None = None,
-        distributed_id: str | None = None,
-        *,
-        progress: Progress | None = None,
-    ) -> Artifact:
-        """Commit the collaborative version: every upserted part, plus this artifact's own files.
-
-        Two parts that give one path different content raise :class:`EntryConflictError` naming
-        it, and nothing is committed. The next upsert with the same id starts a new version.
-        """
-        did = self._distributed_id(distributed_id, "finish")
-        artifact = self._as_artifact(artifact_or_path, name, type)
-        if not artifact.is_draft():
-            raise ArtifactFinalizedError(f"{artifact.name} is already committed.")
-        if artifact.draft_paths():
-            collab.upsert(self._store, artifact, project=self.project, run_id=self.id, distributed_id=did,
-                          progress=progress)
-        pending = names.aliases(a for a in artifact.aliases if a != "latest")
-        record, _manifest, created = collab.finish(
-            self._store, project=self.project, name=artifact.collection_name, distributed_id=did, run_id=self.id,
-            description=artifact.description, metadata=dict(artifact.metadata),
-            aliases=[*pending, *names.aliases(aliases)], tags=names.tags(artifact.tags),
-        )
-        artifact.attach(self._store, record, created=created)
+        artifact.save_ttl()
         return artifact
 
     def _as_artifact(
@@ -430,9 +370,7 @@ class Run:
         """
         if isinstance(artifact_or_name, str):
             ref = ArtifactPath.parse(artifact_or_name, default_project=self.project)
-            artifact = Artifact.from_record(
-                self._store, self._store.metadata.find_version(ref.project, ref.name, ref.selector)
-            )
+            artifact = Artifact.lookup(self._store, ref.project, ref.name, ref.selector)
         elif artifact_or_name.is_draft():
             artifact = self.log_artifact(artifact_or_name, aliases=aliases)
             aliases = None
@@ -467,71 +405,9 @@ class Run:
 
     def upstream(self, depth: int | None = None) -> LineageResult:
         """The versions (and their producers…) this run descends from, up to ``depth`` hops."""
-        return upstream(self._store.lineage(), self.path, depth)
+        return upstream(self._store.lineage(), f"{self.project}/{self.id}", depth)
 
     def downstream(self, depth: int | None = None) -> LineageResult:
         """What this run's outputs led to, up to ``depth`` hops."""
-        return downstream(self._store.lineage(), self.path, depth)
+        return downstream(self._store.lineage(), f"{self.project}/{self.id}", depth)
 
-    # -- helpers -------------------------------------------------------------------------------
-
-    def log_model(
-        self, path: str | os.PathLike[str], name: str | None = None, aliases: Sequence[str] | None = None
-    ) -> Artifact:
-        """Log a model file or directory as an artifact of type ``model``."""
-        return self.log_artifact(path, name=name, type="model", aliases=aliases)
-
-    def use_model(self, name: str) -> str:
-        """Use a model artifact and download it; return the file (if only one) or the directory."""
-        artifact = self.use_artifact(name)
-        if "model" not in artifact.type.lower():
-            raise TypeMismatchError(
-                f"use_model only works on 'model' artifacts; {artifact.name} is of type {artifact.type!r}."
-            )
-        root = artifact.download()
-        entries = list(artifact.manifest)
-        return os.path.join(root, *entries[0].path.split("/")) if len(entries) == 1 else root
-
-    def log_code(
-        self,
-        root: str | os.PathLike[str] = ".",
-        name: str | None = None,
-        include_fn: runfiles.Filter = runfiles.default_include,
-        exclude_fn: runfiles.Filter = runfiles.default_exclude,
-    ) -> Artifact | None:
-        """Log source files under ``root`` (``*.py`` by default) as a ``code`` artifact.
-
-        ``include_fn`` and ``exclude_fn`` are called as ``fn(path, root)``, or ``fn(path)`` if
-        they take one argument.
-        """
-        default = names.sanitize(f"source-{self.project}-{self.name}")
-        artifact = runfiles.code_artifact(os.fspath(root), name or default, include_fn, exclude_fn)
-        return self.log_artifact(artifact) if artifact is not None else None
-
-    def save(
-        self, glob_str: str | os.PathLike[str] | None = None, base_path: str | os.PathLike[str] | None = None,
-        policy: str = "live",
-    ) -> list[str]:
-        """Keep files with the run (W&B's ``run.save``): they become its ``run-<id>-files`` artifact.
-
-        The glob is expanded now; names are relative to ``base_path`` (default: the working
-        directory, or for an absolute glob its directory's parent). ``"live"`` and ``"end"`` log
-        the files again when the run finishes. Returns the paths linked into ``run.dir``.
-        """
-        if glob_str is None:
-            raise ValueError("save() needs a path or glob, e.g. run.save('model.h5').")
-        found = runfiles.expand(os.fspath(glob_str), os.fspath(base_path) if base_path is not None else None, policy)
-        if not found:
-            log.warning("save(%r) matched no files.", os.fspath(glob_str))
-            return []
-        if not self._saved and not self._saved_live:
-            self.on_finish.append(lambda run: run._log_saved() if run._saved_live else None)
-        self._saved.update(found)
-        self._saved_live = self._saved_live or policy != "now"
-        made = runfiles.link_into(self.dir, found)
-        if policy != "end":
-            self._log_saved()
-        return made
-
-    def _log_saved(self) -> None:
-        self.log_artifact(runfiles.files_artifact(self.id, self._saved))

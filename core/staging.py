@@ -13,8 +13,9 @@ from .errors import FileChangedError
 class StagedFile:
     """A local file that will become a manifest entry at ``path``.
 
-    The stat recorded at add time guards against edits before the draft is logged: artiflow
-    hashes the file while copying it into the store, and refuses a file that changed since.
+    The stat recorded at add time (device, inode, size, mtime and ctime) guards against edits
+    before the draft is logged: artiflow hashes the file while copying it into the store, and
+    refuses a file that changed since.
     """
 
     path: str
@@ -44,7 +45,7 @@ class StagedFile:
             raise FileChangedError(
                 f"{self.local_path} was added as {self.path!r} but no longer exists; add it again."
             ) from exc
-        if now[2:4] != self.stat[2:4] or now[:2] != self.stat[:2]:
+        if now != self.stat:  # ctime too: an edit that restores size and mtime (cp -p, rsync -t) still shows
             raise FileChangedError(
                 f"{self.local_path} changed after it was added as {self.path!r}; add it again "
                 "(or add a copy) so the version records what you meant."

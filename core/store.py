@@ -12,6 +12,7 @@ import logging
 import os
 import stat
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -21,9 +22,9 @@ from typing import Any, Protocol
 
 from . import names
 from .batches import striped
-from .blobs import BlobStore, LocalBlobStore, open_blob_store
+from .blobs import BlobStore, LocalBlobStore, blob_key, open_blob_store
 from .digestcache import DigestCache, stat_key
-from .digests import copy_and_hash
+from .digests import b64_md5, copy_and_hash
 from .errors import ArtifactNotFoundError, DigestMismatchError, TypeCollisionError
 from .manifest import Manifest, ManifestEntry
 from . import openlineage
@@ -31,12 +32,14 @@ from .metadata import MetadataStore, NewVersion, RunRecord, VersionRecord
 from .metadata.lineage import SqlLineageSource
 from .metadata.store import type_collision_message
 from .progress import Meter, Progress
-from .references import fetch_reference
+from .references import ARTIFACT_SCHEME, fetch_reference
 from .settings import Settings
 from .staging import StagedFile
 from artiflow.lineage import LineageGraph
 
 log = logging.getLogger(__name__)
+
+_FRESH_SECONDS = 60.0  # a blob this store wrote or freshened this recently needs no re-check at commit
 
 
 class RunListener(Protocol):
@@ -74,6 +77,7 @@ class Store:
         self._lineage = LineageGraph(source=SqlLineageSource(metadata))
         self._manifests: OrderedDict[str, Manifest] = OrderedDict()
         self._manifest_lock = threading.Lock()
+        self._fresh: dict[str, float] = {}  # digest -> when this store last wrote or freshened it
 
     @classmethod
     def open(
@@ -161,12 +165,19 @@ class Store:
         cached = self.digest_cache.get_many(keys) if self.digest_cache else {}
         entries: list[ManifestEntry | None] = [None] * len(staged)
         todo: list[int] = []
+        reused: list[str] = []
+        gone: list[str] = []
         for i, (f, key) in enumerate(zip(staged, keys, strict=True)):
             digest = cached.get(key)
-            if digest is not None and self.blobs.has(digest):
+            # Reusing a blob refreshes it, so a gc running now counts its grace from this moment.
+            if digest is not None and self.blobs.freshen(digest, f.size):
                 entries[i] = _entry(f, digest)
+                reused.append(digest)
             else:
                 todo.append(i)
+                if digest is not None:
+                    gone.append(digest)
+        self._mark_fresh(reused, gone)
         total = sum(staged[i].size for i in todo)
         lock = threading.Lock()
         learned: list[tuple[tuple[int, int, int, int, int], str]] = []
@@ -186,9 +197,72 @@ class Store:
 
         if todo:
             self._parallel(store_one, todo, total)
+        self._mark_fresh(d for _, d in learned)
         if self.digest_cache is not None:
             self.digest_cache.put_many(learned)
         return [e for e in entries if e is not None]
+
+    def _mark_fresh(self, digests: Iterable[str], gone: Iterable[str] = ()) -> None:
+        now = time.monotonic()
+        with self._manifest_lock:
+            if len(self._fresh) > 100_000:
+                self._fresh = {d: t for d, t in self._fresh.items() if now - t < _FRESH_SECONDS}
+            for d in gone:
+                self._fresh.pop(d, None)
+            self._fresh.update((d, now) for d in digests)
+
+    def freshen(self, entries: Iterable[ManifestEntry]) -> None:
+        """Refresh the stored blobs of entries a log reuses without writing them (``new_draft()``'s)."""
+        wanted = [e for e in entries if e.ref is None]
+        ok: list[str] = []
+        gone: list[str] = []
+        lock = threading.Lock()
+
+        def one(i: int) -> None:
+            fresh = self.blobs.freshen(wanted[i].digest, wanted[i].size)
+            with lock:
+                (ok if fresh else gone).append(wanted[i].digest)
+
+        self._each(one, len(wanted))
+        self._mark_fresh(ok, gone)
+
+    def require_blobs(self, manifest: Manifest, label: str) -> None:
+        """Refuse to publish ``manifest`` if a blob it names is missing from the store.
+
+        Blobs this store wrote or freshened in the last minute are not looked up again: gc
+        spares anything younger than its grace (10 minutes at least, unless forced).
+        """
+        now = time.monotonic()
+        with self._manifest_lock:
+            fresh = {d for d, t in self._fresh.items() if now - t < _FRESH_SECONDS}
+        check = [e for e in manifest if e.ref is None and e.digest not in fresh]
+        missing: list[ManifestEntry] = []
+        lock = threading.Lock()
+
+        def one(i: int) -> None:
+            e = check[i]
+            if not self.blobs.has(e.digest):
+                time.sleep(0.05)  # a local gc looking at this blob puts it back within microseconds
+                if not self.blobs.has(e.digest):
+                    with lock:
+                        missing.append(e)
+
+        self._each(one, len(check))
+        if missing:
+            first = sorted(missing, key=lambda e: e.path)[0]
+            more = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
+            raise ArtifactNotFoundError(
+                f"{first.path}{more} of {label} is missing from {self.blobs.url} (blob {blob_key(first.digest)}, "
+                "deleted with its version and collected by gc); add the file again, then log."
+            )
+
+    def _each(self, fn: Callable[[int], None], n: int) -> None:
+        """``fn(i)`` for ``i < n``: a metadata call per blob, in parallel only where it is a round trip."""
+        if isinstance(self.blobs, LocalBlobStore):
+            for i in range(n):
+                fn(i)
+        else:
+            self._parallel(fn, list(range(n)), 1 << 20)
 
     def _parallel(self, fn: Callable[[int], None], items: list[int], total_bytes: int) -> None:
         workers = max(1, min(self.settings.transfer_workers, len(items)))
@@ -225,6 +299,7 @@ class Store:
     ) -> CommitResult:
         """Publish a version: its blobs must already be stored. All or nothing."""
         self.check_type(project, name, type_)
+        self.require_blobs(manifest, f"{project}/{name}")
         manifest_digest = self.blobs.put_bytes(manifest.to_json())
         record, created = self.metadata.commit_version(
             NewVersion(
@@ -248,20 +323,40 @@ class Store:
     # -- reading -------------------------------------------------------------------------------
 
     def manifest(self, version: VersionRecord) -> Manifest:
+        """``version``'s manifest, checked against its address and the digest the version records."""
         with self._manifest_lock:
             hit = self._manifests.get(version.manifest_digest)
             if hit is not None:
                 self._manifests.move_to_end(version.manifest_digest)
                 return hit
-        try:
-            raw = self.blobs.read_bytes(version.manifest_digest)
-        except FileNotFoundError as exc:
-            raise ArtifactNotFoundError(
-                f"The manifest of {version.ref} is missing from {self.blobs.url}; the store is damaged."
-            ) from exc
-        manifest = Manifest.from_json(raw)
+        manifest = self.read_manifest(version.manifest_digest, version.ref)
+        if manifest.digest() != version.digest:
+            raise DigestMismatchError(
+                f"The manifest of {version.ref} (blob {blob_key(version.manifest_digest)}) describes content "
+                f"{manifest.digest()}, but the version records {version.digest}; the database row or the "
+                "manifest was edited: restore the store from a backup."
+            )
         self._remember(version.manifest_digest, manifest)
         return manifest
+
+    def read_manifest(self, digest: str, label: str) -> Manifest:
+        """The manifest stored at ``digest``, checked against that address (quarantined if it fails)."""
+        try:
+            raw = self.blobs.read_bytes(digest)
+        except FileNotFoundError as exc:
+            raise ArtifactNotFoundError(
+                f"The manifest of {label} (blob {blob_key(digest)}) is missing from {self.blobs.url}; "
+                "the store is damaged: restore it from a backup, or log the version again."
+            ) from exc
+        got = b64_md5(raw)
+        if got != digest:
+            moved = self.blobs.quarantine(digest)
+            raise DigestMismatchError(
+                f"The manifest of {label} (blob {blob_key(digest)}) hashes to {got}, not {digest}: it was "
+                f"changed in storage{f' and moved to {moved}' if moved else ''}; log the version again, "
+                "or restore the store from a backup."
+            )
+        return Manifest.from_json(raw)
 
     def _remember(self, key: str, manifest: Manifest) -> None:
         with self._manifest_lock:
@@ -277,10 +372,17 @@ class Store:
         allow_missing_references: bool = False,
         hardlink: bool = False,
         progress: Progress | None = None,
+        label: str = "the artifact",
+        verify: bool = True,
+        use_cache: bool = True,
     ) -> list[str]:
         """Write entries under ``root``; files already there with the right digest are kept.
 
-        Returns each entry's local path, in order.
+        Each blob is hashed as it is copied and lands under its final name only if it matches
+        (``verify=False`` opts out); a blob that does not is quarantined and
+        :class:`DigestMismatchError` names ``label`` (the version), the entry and the blob.
+        ``use_cache=False`` neither reads nor writes the digest cache. Returns each entry's
+        local path, in order.
         """
         todo: list[tuple[ManifestEntry, str]] = []
         parents: dict[str, str] = {}  # an entry's directory -> where it goes, checked and made
@@ -292,7 +394,7 @@ class Store:
                 parent = parents[head] = os.path.dirname(names.contained(root, rel))
                 os.makedirs(parent, exist_ok=True)
             todo.append((e, os.path.join(parent, name)))
-        existing = self._known_digests([d for _, d in todo])
+        existing = self._known_digests([d for _, d in todo]) if use_cache else {}
         pending = [i for i, (e, d) in enumerate(todo) if existing.get(d) != e.digest]
         total = sum(todo[i][0].size or 0 for i in pending)
         lock = threading.Lock()
@@ -306,7 +408,7 @@ class Store:
                 if not self._fetch_reference(e, dest, allow_missing_references):
                     return
             else:
-                self.blobs.copy_to(e.digest, dest, hardlink=hardlink, on_chunk=chunks)
+                self._copy_blob(e, dest, label, hardlink=hardlink, verify=verify, on_chunk=chunks)
             key = stat_key(os.stat(dest))
             with lock:
                 learned.append((key, e.digest))
@@ -314,9 +416,23 @@ class Store:
                 meter.finish(chunks, e.size or 0)
 
         self._parallel(fetch, pending, total)
-        if self.digest_cache is not None:
+        if self.digest_cache is not None and use_cache:
             self.digest_cache.put_many(learned)
         return [dest for _, dest in todo]
+
+    def _copy_blob(
+        self, e: ManifestEntry, dest: str, label: str, *, hardlink: bool, verify: bool,
+        on_chunk: Callable[[int], None] | None,
+    ) -> None:
+        try:
+            self.blobs.copy_to(e.digest, dest, hardlink=hardlink, verify=verify, on_chunk=on_chunk)
+        except DigestMismatchError as exc:
+            moved = self.blobs.quarantine(e.digest)
+            raise DigestMismatchError(
+                f"{e.path} of {label} does not match its digest: {exc} "
+                f"{f'It was moved to {moved}; log' if moved else 'Log'} the genuine file again to repair the store "
+                "(download with verify=False to get the damaged bytes)."
+            ) from exc
 
     def _known_digests(self, paths: list[str]) -> dict[str, str]:
         keys: dict[str, tuple[int, int, int, int, int]] = {}
@@ -333,7 +449,23 @@ class Store:
         return {p: found[k] for p, k in keys.items() if k in found}
 
     def _fetch_reference(self, e: ManifestEntry, dest: str, allow_missing: bool) -> bool:
+        assert e.ref is not None
+        if e.ref.startswith(f"{ARTIFACT_SCHEME}://"):  # another version's entry: fetch what it holds
+            target = self.artifact_entry(e.ref)
+            if target.ref is not None:
+                return self._fetch_reference(target, dest, allow_missing)
+            self._copy_blob(target, dest, e.ref, hardlink=False, verify=True, on_chunk=None)
+            return True
         return fetch_reference(e, dest, allow_missing=allow_missing, settings=self.settings)
+
+    def artifact_entry(self, uri: str) -> ManifestEntry:
+        """The entry ``wandb-artifact://<version id>/<path>`` names, in this store."""
+        version_id, _, path = uri.split("://", 1)[1].partition("/")
+        rec = self.metadata.get_version(version_id)
+        entry = self.read_manifest(rec.manifest_digest, rec.ref).contents.get(path)
+        if entry is None:
+            raise FileNotFoundError(f"{rec.ref} has no entry {path!r} (referenced as {uri}).")
+        return entry
 
     def local_blob_path(self, digest: str) -> str | None:
         return self.blobs.path(digest) if isinstance(self.blobs, LocalBlobStore) else None

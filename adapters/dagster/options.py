@@ -10,8 +10,9 @@ key                         meaning
 ``artiflow/description``    version description (default: the asset's description)
 ``artiflow/aliases``        aliases to put on every new version (``latest`` is always added)
 ``artiflow/tags``           tags to put on every new version
-``artiflow/serializer``     ``json``, ``numpy``, ``pandas`` or ``pickle`` (pickle only here or
-                            with the IO manager's ``allow_pickle``)
+``artiflow/serializer``     ``json``, ``numpy``, ``parquet``, ``pandas`` (JSON), ``pickle`` (pickle
+                            only here or with the IO manager's ``allow_pickle``), or the import
+                            path of a serializer of your own (``mypkg.formats:CSV``)
 ==========================  ==================================================================
 
 On an input (``dg.AssetIn(metadata={...})``, ``dg.In(metadata=...)``): ``artiflow/version``

@@ -8,8 +8,9 @@ asset value                stored as                                   loaded as
 ``pathlib.Path`` dir       every file under it                         a ``Path`` to a download
 ``str``, ``int``, ``float``  ``value.json``                            the object
 anything else              ``value.<ext>`` through artiflow's          the object
-                           serializers (JSON, numpy, pandas; pickle
-                           only when configured)
+                           serializers (JSON, numpy, Parquet or
+                           pandas JSON, ``artiflow/serializer``;
+                           pickle only when configured)
 =========================  ==========================================  =========================
 
 Which of these a version holds is recorded in its metadata (``artiflow/value``). A version logged
@@ -25,10 +26,10 @@ import os
 from pathlib import Path
 from typing import Any
 
-from artiflow import Artifact
+from artiflow import Artifact, EntryNotFoundError, names
 
 VALUE_KEY = "artiflow/value"
-ENTRY = "value"
+ENTRY = names.VALUE_ENTRY
 
 
 def to_artifact(
@@ -67,7 +68,8 @@ def to_artifact(
             if serializer is not None or not allow_pickle:
                 raise TypeError(
                     f"artiflow cannot store a {type(obj).__name__} without pickle; return JSON-able data, a "
-                    "numpy array, a pandas DataFrame or a Path, or opt in to pickle with the asset metadata "
+                    "numpy array, a pandas DataFrame or a Path, name a serializer of your own in the asset "
+                    "metadata {'artiflow/serializer': 'mypkg.formats:CSV'}, or opt in to pickle with "
                     "{'artiflow/serializer': 'pickle'} or ArtiflowIOManager(allow_pickle=True)."
                 ) from exc
             art.add(obj, ENTRY, serializer="pickle")
@@ -88,7 +90,10 @@ def from_artifact(art: Artifact, *, allow_pickle: bool, root: str | os.PathLike[
     if kind == "dir":
         return Path(art.download(_root(art, root)))
     if kind == "object":
-        return art.get(ENTRY, allow_pickle=allow_pickle)
+        value = art.get(ENTRY, allow_pickle=allow_pickle)
+        if value is None:
+            raise EntryNotFoundError(names.missing_value(art.qualified_name, ENTRY, (e.path for e in art.files())))
+        return value
     if kind is None:  # logged outside Dagster: an object added as "value" is the value
         value = art.get(ENTRY, allow_pickle=allow_pickle)
         if value is not None:

@@ -17,7 +17,7 @@ Lists, tuples and dicts are searched one value at a time, so ``train(parts=[ref1
 
 Outputs: an ``Artifact`` the task returns (also inside a list, tuple or dict) is logged; with
 ``outputs=`` declared, a returned path (file or directory) or a Python object becomes the named
-artifact. Either way the task's result is the :class:`~.refs.ArtifactRef` of the logged version.
+artifact (an object as its entry ``value``: :data:`artiflow.names.VALUE_ENTRY`, the Dagster adapter's rule too). Either way the task's result is the :class:`~.refs.ArtifactRef` of the logged version.
 In a mapped run of a collaborative ``.map`` the artifact is upserted as one part instead, and the
 result is its :class:`~.parts.PartRef`.
 """
@@ -32,7 +32,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from artiflow import Artifact
+from artiflow import Artifact, names
 
 from .parts import PartRef
 from .refs import ArtifactRef
@@ -45,8 +45,13 @@ _MENTIONS_ARTIFACT = re.compile(r"\bArtifact\b")
 class Output:
     """A named artifact a task produces from what it returns.
 
+    A returned Python object is stored as the entry ``value`` (``value.parquet`` for a DataFrame
+    when pyarrow is installed, ``value.json``…; ``artifact.get("value")`` reads it), written by
+    ``serializer`` if given: a built-in name (``"pandas"`` for JSON, ``"pickle"``…) or the import
+    path of a serializer of your own (``"mypkg.formats:CSV"``, see :mod:`artiflow.serializers`).
+
     >>> Output("clean-data", type="dataset", aliases=("staging",))
-    Output(name='clean-data', type='dataset', aliases=('staging',), tags=(), description=None)
+    Output(name='clean-data', type='dataset', aliases=('staging',), tags=(), description=None, serializer=None)
     """
 
     name: str
@@ -55,6 +60,7 @@ class Output:
     tags: tuple[str, ...] = ()
     description: str | None = None
     metadata: Mapping[str, Any] | None = field(default=None, repr=False, compare=False)
+    serializer: str | None = None
 
 
 OutputSpec = Output | str | Sequence[Output | str]
@@ -213,7 +219,7 @@ def _log_one(value: Any, out: Output, scope: Scope) -> ArtifactRef | PartRef:
         else:
             raise FileNotFoundError(f"Output {out.name!r}: the task returned {path!r}, which is no file or directory.")
     else:
-        artifact.add(value, out.name)  # JSON-able values, numpy arrays, pandas frames
+        artifact.add(value, names.VALUE_ENTRY, serializer=out.serializer)  # JSON, numpy, DataFrames…
     return _ref(artifact, scope, out)
 
 

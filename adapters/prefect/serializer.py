@@ -32,7 +32,7 @@ from .refs import ArtifactRef
 from .runs import Identity, Scope
 from .stores import StoreHandle
 
-VALUE = "value"  # the object's name inside the artifact
+VALUE = names.VALUE_ENTRY  # the object's name inside the artifact, as in every adapter
 
 if TYPE_CHECKING:
     _Base = Serializer[Any]

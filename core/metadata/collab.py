@@ -20,6 +20,7 @@ class Part:
     id: int
     run_id: str
     manifest_digest: str
+    aliases: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,7 +38,8 @@ class CollabChanged(Exception):
 
 
 def add_part(
-    md: MetadataStore, *, project: str, name: str, type_: str, distributed_id: str, run_id: str, manifest_digest: str
+    md: MetadataStore, *, project: str, name: str, type_: str, distributed_id: str, run_id: str, manifest_digest: str,
+    aliases: tuple[str, ...] = (),
 ) -> str:
     """Add one writer's part to the open collaborative version, opening one if there is none; returns its id."""
     now = md.now()
@@ -58,7 +60,8 @@ def add_part(
                 raise TypeCollisionError(type_collision_message(name, row.type, type_))
         conn.execute(
             sa.insert(s.collab_parts).values(
-                collab_id=sid, run_id=run_id, manifest_digest=manifest_digest, created_at=now
+                collab_id=sid, run_id=run_id, manifest_digest=manifest_digest, created_at=now,
+                aliases=list(aliases) or None,
             )
         )
         return sid
@@ -75,11 +78,17 @@ def open_collab(md: MetadataStore, project: str, name: str, distributed_id: str)
                 f"{distributed_id!r}; upsert_artifact at least one part first."
             )
         parts = conn.execute(
-            sa.select(s.collab_parts.c.id, s.collab_parts.c.run_id, s.collab_parts.c.manifest_digest)
+            sa.select(
+                s.collab_parts.c.id, s.collab_parts.c.run_id, s.collab_parts.c.manifest_digest,
+                s.collab_parts.c.aliases,
+            )
             .where(s.collab_parts.c.collab_id == row.id)
             .order_by(s.collab_parts.c.id)
         ).all()
-    return PendingCollab(row.id, project, name, row.type, distributed_id, tuple(Part(*p) for p in parts))
+    return PendingCollab(
+        row.id, project, name, row.type, distributed_id,
+        tuple(Part(p.id, p.run_id, p.manifest_digest, tuple(p.aliases or ())) for p in parts),
+    )
 
 
 def commit_collab(

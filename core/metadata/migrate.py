@@ -16,7 +16,7 @@ from sqlalchemy.engine import Connection
 from ..errors import StoreError
 from . import schema as s
 
-HEAD = "0006"
+HEAD = "0009"
 _SCRIPTS = Path(__file__).parent / "migrations"
 
 

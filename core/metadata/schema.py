@@ -126,6 +126,29 @@ edges = sa.Table(
     sa.Index("ix_edges_run_flow", "run_key", "kind", "version_key", "version_id", "created", "id"),
 )
 
+# Registry links (revision 0008): a portfolio collection (``collections.kind == "portfolio"``) holds no
+# versions of its own, only links to versions of other collections, numbered in the order they were
+# linked. Its aliases are rows of ``aliases`` under the portfolio's collection id.
+links = sa.Table(
+    "links",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("collection_id", sa.Integer, sa.ForeignKey("collections.id"), nullable=False),
+    sa.Column("version_index", sa.Integer, nullable=False),
+    sa.Column("version_id", sa.String(32), sa.ForeignKey("versions.id"), nullable=False, index=True),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.UniqueConstraint("collection_id", "version_index", name="uq_link_index"),
+    sa.UniqueConstraint("collection_id", "version_id", name="uq_link_version"),
+)
+
+# Time to live (revision 0009): a version older than ``ttl_seconds`` is soft-deleted by ``artiflow gc``.
+version_ttl = sa.Table(
+    "version_ttl",
+    metadata,
+    sa.Column("version_id", sa.String(32), sa.ForeignKey("versions.id"), primary_key=True),
+    sa.Column("ttl_seconds", sa.BigInteger, nullable=False),
+)
+
 # Collaborative versions: one open collaborative version per (collection, distributed id) collects the parts
 # that many writers upsert; finishing merges them into one committed version. ``is_open`` is 1
 # while open and NULL once finished, so the unique constraint allows one open one at a time
@@ -153,6 +176,8 @@ collab_parts = sa.Table(
     sa.Column("run_id", sa.String(128), sa.ForeignKey("runs.id"), nullable=False),
     sa.Column("manifest_digest", sa.String(64), nullable=False),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    # the aliases its writer gave upsert_artifact; they apply when the version is finished
+    sa.Column("aliases", JSONType, nullable=True),
 )
 
 

@@ -286,6 +286,10 @@ class MetadataStore(runinfo.RunFields):
                     s.collections.c.project == project, s.collections.c.name == name
                 )
             ).mappings().one()
+        if row["kind"] == "portfolio":
+            raise TypeCollisionError(
+                f"'{project}/{name}' is a registry collection of links; log to another name and link() it there."
+            )
         if row["type"] != type_:
             raise TypeCollisionError(type_collision_message(name, row["type"], type_))
         return _collection_record(row)
@@ -340,9 +344,8 @@ class MetadataStore(runinfo.RunFields):
             conn.execute(sa.update(s.versions).where(s.versions.c.id == version_id).values(**values))
             if edit.remove_aliases:
                 conn.execute(
-                    sa.delete(s.aliases).where(
-                        s.aliases.c.version_id == version_id, s.aliases.c.alias.in_(edit.remove_aliases)
-                    )
+                    sa.delete(s.aliases).where(s.aliases.c.collection_id == coll_id, s.aliases.c.version_id == version_id,
+                                               s.aliases.c.alias.in_(edit.remove_aliases))
                 )
             self._move_aliases(conn, coll_id, version_id, edit.add_aliases)
             if edit.remove_tags:
@@ -417,7 +420,8 @@ class MetadataStore(runinfo.RunFields):
         for chunk in batched(ids):
             for vid, alias in conn.execute(
                 sa.select(s.aliases.c.version_id, s.aliases.c.alias)
-                .where(s.aliases.c.version_id.in_(chunk))
+                .join(s.versions, s.versions.c.id == s.aliases.c.version_id)
+                .where(s.aliases.c.version_id.in_(chunk), s.aliases.c.collection_id == s.versions.c.collection_id)
                 .order_by(s.aliases.c.alias)
             ):
                 alias_map[vid].append(alias)

@@ -229,11 +229,15 @@ def run_versions(md: MetadataStore, run_id: str, kind: str, *, limit: int = 200)
     return Linked(md.versions_by_ids(ids), total)
 
 
-def degrees(md: MetadataStore, version_ids: Sequence[str], run_ids: Sequence[str]) -> dict[str, tuple[int, int]]:
+def degrees(
+    md: MetadataStore, version_ids: Sequence[str], run_ids: Sequence[str], *, exact_below: int = 1000
+) -> dict[str, tuple[int, int]]:
     """``(upstream, downstream)`` neighbour counts of lineage nodes, keyed ``artifact:<id>`` / ``run:<id>``.
 
     A version's upstream neighbours are the runs that logged it, its downstream ones the runs that
-    used it; a run's are the versions it used and those it logged.
+    used it; a run's are the versions it used and those it logged. Counts come from the
+    ``(id, kind)`` indexes alone; a run that used one version twice is counted once only where the
+    count is below ``exact_below`` (a hub used by 50,000 runs is not worth reading row by row).
     """
     e = s.edges
     out: dict[str, list[int]] = {}
@@ -243,15 +247,27 @@ def degrees(md: MetadataStore, version_ids: Sequence[str], run_ids: Sequence[str
             (e.c.run_id, e.c.version_id, run_ids, "run:", "used"),
         ):
             unique = list(dict.fromkeys(ids))
+            small: list[str] = []
             for i in range(0, len(unique), _BATCH):
                 q = (
-                    sa.select(column, e.c.kind, sa.func.count(sa.distinct(other)))
+                    sa.select(column, e.c.kind, sa.func.count())
                     .where(column.in_(unique[i : i + _BATCH]))
                     .group_by(column, e.c.kind)
                 )
                 for key, kind, n in conn.execute(q):
                     slot = out.setdefault(prefix + key, [0, 0])
-                    slot[0 if kind == up_kind else 1] += int(n)
+                    slot[0 if kind == up_kind else 1] = int(n)
+                    if 1 < n < exact_below:
+                        small.append(key)
+            small = list(dict.fromkeys(small))
+            for i in range(0, len(small), _BATCH):
+                q = (
+                    sa.select(column, e.c.kind, sa.func.count(sa.distinct(other)))
+                    .where(column.in_(small[i : i + _BATCH]))
+                    .group_by(column, e.c.kind)
+                )
+                for key, kind, n in conn.execute(q):
+                    out[prefix + key][0 if kind == up_kind else 1] = int(n)
     return {k: (v[0], v[1]) for k, v in out.items()}
 
 
@@ -286,8 +302,13 @@ def run_neighbours(md: MetadataStore, run_ids: Sequence[str]) -> dict[str, tuple
 
 
 def group_members(md: MetadataStore, run_id: str, *, limit: int = 500) -> list[str]:
-    """The other runs whose group is ``run_id`` (the task runs of a Prefect flow run), oldest first."""
+    """The other runs whose group is ``run_id`` (the task runs of a Prefect flow run), oldest first.
+
+    Only a run whose own group is its id heads a group; for any other run this reads one row.
+    """
     r = s.runs
     with md.engine.connect() as conn:
+        if conn.execute(sa.select(r.c.group).where(r.c.id == run_id)).scalar() != run_id:
+            return []
         q = sa.select(r.c.id).where(r.c.group == run_id, r.c.id != run_id).order_by(r.c.created_at).limit(limit)
         return list(conn.execute(q).scalars())

@@ -14,7 +14,10 @@ from pathlib import Path
 import pytest
 
 BENCH = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_core.py"
-SCENARIOS = {"first_log_dir", "first_log_file", "relog_dir", "download_dir", "download_file"}
+SCENARIOS = {
+    "first_log_dir", "first_log_file", "relog_dir", "download_dir", "download_file",
+    "download_dir_unverified", "download_file_unverified",
+}
 
 
 @pytest.mark.slow

@@ -17,7 +17,6 @@ from artiflow import (
     FileChangedError,
     InvalidNameError,
     TooManyObjectsError,
-    UnsupportedSchemeError,
 )
 from artiflow.blobs import blob_key
 from artiflow.digests import b64_md5, b64_to_hex, md5_file
@@ -276,17 +275,19 @@ def test_reference_max_objects(make_tree) -> None:
         Artifact("c", "dataset").add_reference(uri, max_objects=1)
 
 
-def test_reference_needs_a_uri_and_a_supported_scheme(make_tree) -> None:
+def test_reference_needs_a_uri_and_other_schemes_are_tracked_by_a_hash(make_tree) -> None:
     root = make_tree({"a.txt": "x"})
     art = Artifact("d", "dataset")
     with pytest.raises(InvalidNameError, match="References must be URIs"):
         art.add_reference(str(root / "a.txt"))
-    for uri in ["ftp://example.com/x.csv", "hdfs://namenode/key", "az://container/key"]:
-        with pytest.raises(UnsupportedSchemeError):
-            art.add_reference(uri, name="x.csv")
     with pytest.raises(FileNotFoundError):
         art.add_reference((root / "missing").as_uri())
     assert art.files() == []
+    for i, uri in enumerate(["ftp://example.com/x.csv", "hdfs://namenode/key", "az://container/key"]):
+        (entry,) = art.add_reference(uri, name=f"x{i}.csv")
+        assert (entry.ref, entry.digest) == (uri, b64_md5(uri.encode()))
+    assert art.add_reference("ftp://example.com/data/y.csv")[0].path == "y.csv"
+
 
 
 def test_changed_reference_target_fails_download(store, make_tree, log: Log) -> None:
@@ -450,11 +451,16 @@ def test_same_size_edit_is_caught(store, make_tree) -> None:
     _edit_and_log(store, make_tree, edit)
 
 
-def test_metadata_only_change_is_not_an_edit(store, make_tree, log: Log) -> None:
+def test_a_moved_ctime_counts_as_a_change(store, make_tree, log: Log) -> None:
+    # ctime is the one time a user cannot set back (cp -p and rsync -t restore the mtime), so a
+    # file whose ctime moved since add_file is refused, even if only its mode changed: add it again.
     root = make_tree({"a.txt": "hello\n"})
     art = Artifact("d", "dataset")
     art.add_file(root / "a.txt")
     os.chmod(root / "a.txt", 0o600)  # moves ctime, not the content
+    with artiflow.init(project="p", store=store) as run, pytest.raises(FileChangedError):
+        run.log_artifact(art)
+    art.add_file(root / "a.txt", overwrite=True)
     log(store, art)
     assert contents(art) == {"a.txt": HELLO}
 

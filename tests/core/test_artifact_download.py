@@ -83,22 +83,23 @@ def test_download_repairs_an_edited_file(logged: Artifact) -> None:
 def test_an_interrupted_download_leaves_no_partial_file_and_is_completed_by_the_next(
     logged: Artifact, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from artiflow import blobs
+    from artiflow import localblobs
 
-    real = blobs._copy_data
+    real = localblobs.copy_and_hash
 
-    def dies_on_b(fin, fout) -> None:  # type: ignore[no-untyped-def]
-        if fout.name.endswith("b.txt"):
+    def dies_on_b(fin, fout=None, *, on_chunk=None):  # type: ignore[no-untyped-def]
+        if fout is not None and os.path.basename(str(fout.name)).startswith("b.txt"):
             fout.write(b"wor")  # half the bytes, then the disk fills up
             raise OSError(28, "No space left on device")
-        real(fin, fout)
+        return real(fin, fout, on_chunk=on_chunk)
 
-    monkeypatch.setattr(blobs, "_copy_data", dies_on_b)
-    monkeypatch.setattr(blobs.LocalBlobStore, "_reflink", lambda self, fin, fout: False)
+    monkeypatch.setattr(localblobs, "copy_and_hash", dies_on_b)
+    monkeypatch.setattr(localblobs.LocalBlobStore, "_reflink", lambda self, fin, fout: False)
     with pytest.raises(OSError, match="No space left"):
         logged.download(tmp_path / "out")
     assert not (tmp_path / "out" / "sub" / "b.txt").exists()  # no truncated file left behind
-    monkeypatch.setattr(blobs, "_copy_data", real)
+    assert not [p for p in (tmp_path / "out" / "sub").iterdir() if p.name.startswith("b.txt")]
+    monkeypatch.setattr(localblobs, "copy_and_hash", real)
     (tmp_path / "out" / "sub" / "b.txt").write_text("wor")  # or one a killed process left
     logged.download(tmp_path / "out")
     assert tree(tmp_path / "out") == expected()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pickle
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -180,13 +181,14 @@ def _frames() -> dict[str, pd.DataFrame]:
     }
 
 
+@pytest.mark.parametrize("serializer", ["parquet", "pandas"])
 @pytest.mark.parametrize("case", list(_frames()))
-def test_dataframes_round_trip_dtypes_index_and_values(case: str, store, fresh, log: Log) -> None:
+def test_dataframes_round_trip_dtypes_index_and_values(case: str, serializer: str, store, fresh, log: Log) -> None:
     df = _frames()[case]
     art = Artifact("objs", "dataset")
-    entry = art.add(df, "frame")
-    assert entry.path == "frame.pandas.json"
-    assert entry.extra == {EXTRA_KEY: "pandas"}
+    entry = art.add(df, "frame", serializer=serializer)
+    assert entry.path == {"parquet": "frame.parquet", "pandas": "frame.pandas.json"}[serializer]
+    assert entry.extra == {EXTRA_KEY: serializer}
     pd.testing.assert_frame_equal(df, _frames()[case], check_exact=True)  # the caller's frame is untouched
     log(store, art)
     back = fresh().get("frame")
@@ -194,6 +196,35 @@ def test_dataframes_round_trip_dtypes_index_and_values(case: str, store, fresh, 
     assert list(back.dtypes.astype(str)) == list(df.dtypes.astype(str))
     assert back.index.names == df.index.names
     pd.testing.assert_frame_equal(back, df, check_exact=True)
+
+
+def test_dataframes_are_parquet_when_pyarrow_is_installed_else_pandas_json(
+    store, fresh, log: Log, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    df = _frames()["basic"]
+    art = Artifact("objs", "dataset")
+    assert art.add(df, "frame").path == "frame.parquet"
+    log(store, art)
+    with monkeypatch.context() as m:
+        m.setitem(sys.modules, "pyarrow", None)  # as if pyarrow were not installed
+        art = Artifact("objs", "dataset")
+        assert art.add(df, "frame").path == "frame.pandas.json"
+        log(store, art)
+        pd.testing.assert_frame_equal(fresh("p/objs:v1").get("frame"), df, check_exact=True)
+        with pytest.raises(artiflow.MissingDependencyError, match=r"artiflow\[parquet\]"):
+            fresh("p/objs:v0").get("frame")
+    # Both load once pyarrow is there: a version logged as JSON still reads as the frame.
+    pd.testing.assert_frame_equal(fresh("p/objs:v0").get("frame"), df, check_exact=True)
+    pd.testing.assert_frame_equal(fresh("p/objs:v1").get("frame"), df, check_exact=True)
+
+
+def test_parquet_of_the_same_frame_is_the_same_version(store, log: Log) -> None:
+    first, again = Artifact("objs", "dataset"), Artifact("objs", "dataset")
+    first.add(_frames()["times"], "frame")
+    again.add(_frames()["times"], "frame")
+    log(store, first)
+    log(store, again)
+    assert again.version == first.version == "v0"
 
 
 def test_dataframe_is_read_back_once_logged(store, log: Log) -> None:
@@ -210,7 +241,7 @@ def test_dataframe_file_is_pandas_table_json(store, log: Log) -> None:
     # The file stays readable by plain pandas, without artiflow.
     df = _frames()["basic"]
     art = Artifact("objs", "dataset")
-    art.add(df, "frame")
+    art.add(df, "frame", serializer="pandas")
     log(store, art)
     path = Path(art.download()) / "frame.pandas.json"
     plain = pd.read_json(path, orient="table")
@@ -225,7 +256,7 @@ def test_dict_and_dataframe_with_the_same_name_coexist(store, log: Log) -> None:
     art.add(df, "thing")
     log(store, art)
     assert art.get("thing") == {"a": 1}
-    pd.testing.assert_frame_equal(art.get("thing.pandas.json"), df, check_exact=True)
+    pd.testing.assert_frame_equal(art.get("thing.parquet"), df, check_exact=True)
 
 
 # -- pickle ------------------------------------------------------------------------------------
@@ -292,3 +323,40 @@ def test_manifest_cannot_vouch_for_a_pkl_file(store, make_tree, tmp_path: Path, 
     with pytest.raises(ValueError):  # parsed as JSON, which pickle bytes are not
         got.get("m")
     assert not marker.exists()
+
+
+# -- serializers of one's own ------------------------------------------------------------------
+
+_CSV_MODULE = '''
+import pandas as pd
+from artiflow.serializers import Serializer
+
+CSV = Serializer(
+    "my_formats:CSV", ".csv", handles=lambda obj: isinstance(obj, pd.DataFrame),
+    dump=lambda frame, path: frame.to_csv(path, index=False),
+    load=lambda path: pd.read_csv(path),
+)
+'''
+
+
+def test_a_serializer_named_by_import_path_writes_and_reads_back_anywhere(
+    store, fresh, log: Log, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "my_formats.py").write_text(_CSV_MODULE)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    df = pd.DataFrame({"a": [1, 2], "b": ["x", "y"]})
+    art = Artifact("objs", "dataset")
+    entry = art.add(df, "frame", serializer="my_formats:CSV")
+    assert (entry.path, entry.extra) == ("frame.csv", {EXTRA_KEY: "my_formats:CSV"})
+    log(store, art)
+    assert (Path(art.download()) / "frame.csv").read_text().splitlines() == ["a,b", "1,x", "2,y"]
+    pd.testing.assert_frame_equal(fresh().get("frame"), df)  # another store object imports it by name
+    assert fresh().get("other") is None  # W&B: no such object is None
+
+
+def test_a_serializer_that_cannot_be_imported_is_named_in_the_error(store) -> None:
+    art = Artifact("objs", "dataset")
+    with pytest.raises(ArtiflowError, match=r"'nowhere_pkg:CSV' cannot be imported"):
+        art.add({"a": 1}, "frame", serializer="nowhere_pkg:CSV")
+    with pytest.raises(ArtiflowError, match=r"is a function, not an artiflow.serializers.Serializer"):
+        art.add({"a": 1}, "frame", serializer="artiflow.serializers:default_registry")

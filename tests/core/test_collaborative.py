@@ -154,3 +154,15 @@ def test_parts_can_be_prefixed_and_selected_by_the_engine_that_finishes(store: a
     assert stale != retried
     with pytest.raises(artiflow.errors.InvalidNameError, match="may not contain"):
         upsert(a, "x\n", "../")
+
+
+def test_upsert_aliases_are_kept_until_the_version_is_finished(store: artiflow.Store) -> None:
+    a = artiflow.init(project="p", store=store)
+    b = artiflow.init(project="p", store=store)
+    draft = part("d", {"a.txt": "a\n"})
+    draft.aliases.append("from-draft")
+    a.upsert_artifact(draft, aliases=["best"], distributed_id="x")
+    b.upsert_artifact(part("d", {"b.txt": "b\n"}), aliases=["reviewed"], distributed_id="x")
+    final = b.finish_artifact(Artifact("d", "dataset"), aliases=["final"], distributed_id="x")
+    assert set(final.aliases) == {"latest", "best", "from-draft", "reviewed", "final"}
+    assert Api(store=store).artifact("p/d:reviewed").digest == final.digest

@@ -118,3 +118,41 @@ def test_store_at_revision_0005_gains_the_run_fields_and_keeps_its_runs(tmp_path
     again = artiflow.Api(store=store).run(run.path)
     assert (again.entity, again.tags, again.summary) == ("team", ("a",), {"loss": 0.5})
     store.close()
+
+
+def test_store_at_revision_0006_gains_the_part_aliases(tmp_path: Path, make_tree) -> None:  # type: ignore[no-untyped-def]
+    store = artiflow.Store.open(home=tmp_path / "h")
+    _log_one(store, make_tree)
+    store.close()
+    db = sqlite3.connect(tmp_path / "h" / "artiflow.db")  # back to 0006's collab_parts table
+    db.executescript("ALTER TABLE collab_parts DROP COLUMN aliases; UPDATE alembic_version SET version_num='0006';")
+    db.commit()
+    db.close()
+
+    store = artiflow.Store.open(home=tmp_path / "h")
+    run = artiflow.init(project="p", group="g", store=store)
+    draft = artiflow.Artifact("parts", "dataset")
+    draft.add_file(str(make_tree({"x.txt": "x"}) / "x.txt"))
+    run.upsert_artifact(draft, aliases=["kept"])
+    final = run.finish_artifact(artiflow.Artifact("parts", "dataset"))
+    run.finish()
+    assert "kept" in final.aliases
+    db = sqlite3.connect(tmp_path / "h" / "artiflow.db")
+    assert db.execute("select version_num from alembic_version").fetchall() == [(HEAD,)]
+    store.close()
+
+
+def test_store_at_revision_0007_gains_registry_links(tmp_path: Path, make_tree) -> None:  # type: ignore[no-untyped-def]
+    store = artiflow.Store.open(home=tmp_path / "h")
+    _log_one(store, make_tree)
+    store.close()
+    db = sqlite3.connect(tmp_path / "h" / "artiflow.db")
+    db.executescript("DROP TABLE links; UPDATE alembic_version SET version_num='0007';")
+    db.commit()
+    db.close()
+
+    store = artiflow.Store.open(home=tmp_path / "h")
+    api = artiflow.Api(store=store)
+    api.artifact("p/d:v0").link("reg/d", aliases=["prod"])
+    assert api.artifact("reg/d:prod").source_qualified_name == "p/d:v0"
+    store.close()

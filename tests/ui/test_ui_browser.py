@@ -61,6 +61,10 @@ class Server:
         self.thread.join(10)
 
 
+# one worker runs this module: its fixtures (a seeded store, a browser) are set up once
+pytestmark = pytest.mark.xdist_group("ui-browser")
+
+
 @pytest.fixture(scope="module")
 def server(ui_store: artiflow.Store) -> Iterator[Server]:
     s = Server(create_app(ui_store))

@@ -102,6 +102,73 @@ def test_a_dataframe_gets_dagsters_row_count_and_column_schema(
     assert [(c.name, c.type) for c in schema.columns] == [("id", "int64"), ("amount", "float64")]
 
 
+_CSV_MODULE = """
+import pandas as pd
+from artiflow.serializers import Serializer
+
+CSV = Serializer(
+    "dagster_csv_formats:CSV", ".csv", handles=lambda obj: isinstance(obj, pd.DataFrame),
+    dump=lambda frame, path: frame.to_csv(path, index=False),
+    load=lambda path: pd.read_csv(path),
+)
+"""
+
+
+def test_frames_are_parquet_and_metadata_names_a_serializer_of_ones_own(
+    io_manager: ArtiflowIOManager, instance: dg.DagsterInstance, api: artiflow.Api, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    (tmp_path / "dagster_csv_formats.py").write_text(_CSV_MODULE)
+    monkeypatch.syspath_prepend(str(tmp_path))
+
+    @dg.asset
+    def orders() -> Any:
+        return pd.DataFrame({"id": [1, 2, 3]})
+
+    @dg.asset(metadata={"artiflow/serializer": "dagster_csv_formats:CSV"})
+    def as_csv() -> Any:
+        return pd.DataFrame({"id": [4, 5]})
+
+    @dg.asset
+    def total(orders: Any, as_csv: Any) -> int:
+        return int(orders["id"].sum() + as_csv["id"].sum())
+
+    result = dg.materialize([orders, as_csv, total], resources={"io_manager": io_manager}, instance=instance)
+    assert result.output_for_node("total") == 15
+    assert [e.path for e in api.artifact(f"{PROJECT}/orders:v0").files()] == ["value.parquet"]
+    stored = api.artifact(f"{PROJECT}/as_csv:v0")
+    assert [e.path for e in stored.files()] == ["value.csv"]
+    assert stored.get("value")["id"].tolist() == [4, 5]
+
+
+def test_a_version_without_the_value_it_claims_fails_the_step_naming_its_entries(
+    io_manager: ArtiflowIOManager, instance: dg.DagsterInstance, api: artiflow.Api, tmp_path: Path
+) -> None:
+    @dg.asset
+    def counts() -> dict[str, int]:
+        return {"a": 1}
+
+    @dg.asset
+    def reader(counts: dict[str, int]) -> int:
+        return len(counts)
+
+    dg.materialize([counts], resources={"io_manager": io_manager}, instance=instance)
+    # A later version, built from the Dagster one by hand, keeps its metadata but drops the value.
+    (tmp_path / "notes.txt").write_text("moved to notes\n")
+    draft = api.artifact(f"{PROJECT}/counts:v0").new_draft()
+    draft.remove("value.json")
+    draft.add_file(tmp_path / "notes.txt")
+    with artiflow.init(project=PROJECT, store=api.store) as run:
+        run.log_artifact(draft)
+    result = dg.materialize(
+        [counts.to_source_asset(), reader], resources={"io_manager": io_manager}, instance=instance,
+        raise_on_error=False,
+    )
+    failure = result.failure_data_for_node("reader")
+    assert failure is not None
+    assert "holds no object 'value' (its entries: notes.txt)" in str(failure.error)
+
+
 def test_pickle_only_when_configured(instance: dg.DagsterInstance, api: artiflow.Api) -> None:
     @dg.asset
     def opaque() -> Opaque:

@@ -138,8 +138,39 @@ def test_declared_outputs_take_paths_and_objects() -> None:
     api = artiflow.Api()
     assert set(refs) == {"table", "stats"}
     assert Path(api.artifact(refs["table"].qualified_name).file()).read_text() == "0\n1\n2\n"
-    assert api.artifact(refs["stats"].qualified_name).get("stats") == {"rows": 3}
+    assert api.artifact(refs["stats"].qualified_name).get("value") == {"rows": 3}
     assert api.artifact("outs/stats:latest").type == "report"
+
+
+def test_declared_outputs_store_objects_as_value_through_the_serializer_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import pandas as pd
+
+    (tmp_path / "prefect_tsv_formats.py").write_text(
+        "import pandas as pd\n"
+        "from artiflow.serializers import Serializer\n"
+        "TSV = Serializer('prefect_tsv_formats:TSV', '.tsv', handles=lambda o: False,\n"
+        "                 dump=lambda f, p: f.to_csv(p, sep='\\t', index=False), load=lambda p: pd.read_csv(p, sep='\\t'))\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    frame = pd.DataFrame({"id": [1, 2, 3], "amount": [9.5, 3.0, 1.25]})
+    outputs = [Output("fast"), Output("plain", serializer="pandas"), Output("mine", serializer="prefect_tsv_formats:TSV")]
+
+    @artifact_task(project="fmt", outputs=outputs)
+    def tables() -> tuple[Any, Any, Any]:
+        return frame, frame, frame
+
+    @flow
+    def formats() -> tuple[ArtifactRef, ...]:
+        return tables()
+
+    refs = formats()
+    api = artiflow.Api()
+    stored = [api.artifact(r.qualified_name) for r in refs]
+    assert [[e.path for e in a.files()] for a in stored] == [["value.parquet"], ["value.pandas.json"], ["value.tsv"]]
+    for art in stored:
+        pd.testing.assert_frame_equal(art.get("value"), frame)
 
 
 def test_the_result_serializer_versions_any_return_value() -> None:

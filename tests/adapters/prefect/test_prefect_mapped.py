@@ -124,9 +124,9 @@ def test_declared_outputs_of_mapped_runs_become_one_version_each() -> None:
     api = artiflow.Api()
     stats = api.artifact(refs["stats"].qualified_name)
     assert sorted(stats.aliases) == ["latest", "nightly"]
-    assert stats.get("part-00000/stats") == {"word": "ab", "length": 2}
-    assert stats.get("part-00001/stats") == {"word": "cde", "length": 3}
-    assert api.artifact(refs["sizes"].qualified_name).get("part-00001/sizes") == [3]
+    assert stats.get("part-00000/value") == {"word": "ab", "length": 2}
+    assert stats.get("part-00001/value") == {"word": "cde", "length": 3}
+    assert api.artifact(refs["sizes"].qualified_name).get("part-00001/value") == [3]
     assert [p.split(" of map")[0] for p in peeked] == ["objs/stats (part 0", "objs/stats (part 1"]
 
 
@@ -148,7 +148,7 @@ def test_a_retried_part_counts_once() -> None:
     state = retried(2, return_state=True)
     assert state.is_completed(), state
     first = artiflow.Api().artifact(state.result()["first"].qualified_name)
-    assert [first.get(f"part-{i:05d}/first") for i in range(2)] == [{"i": 0, "attempt": 2}, {"i": 1, "attempt": 2}]
+    assert [first.get(f"part-{i:05d}/value") for i in range(2)] == [{"i": 0, "attempt": 2}, {"i": 1, "attempt": 2}]
     assert first.version == "v0"
 
 

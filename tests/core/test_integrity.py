@@ -1,0 +1,406 @@
+"""Integrity, on every backend: nothing wrong is ever served, and gc never races a commit.
+
+Each test damages the store the way a disk, a bucket or a careless user would (a byte flipped,
+a file truncated, a manifest rewritten, an object edited during its upload, gc running while
+logs reuse old blobs) and checks what a user would see: a clear ``DigestMismatchError`` naming
+version, entry and blob, no file under the entry's final name, and a store that repairs itself
+when the genuine content is logged again.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+import artiflow
+from artiflow import Api, DigestMismatchError
+from artiflow.blobs import LocalBlobStore, blob_key
+from artiflow.cli import app
+from artiflow.digests import b64_md5, b64_to_hex
+from artiflow.errors import ArtifactNotFoundError, FileChangedError, StoreError
+from artiflow.gc import collect_garbage
+
+Log = Callable[..., artiflow.Artifact]
+
+
+# -- helpers: damage the store as a disk or a bucket would ---------------------------------------
+
+
+def _rewrite(store: artiflow.Store, digest: str, data: bytes) -> None:
+    """Replace the bytes stored at ``digest``'s address (not through artiflow)."""
+    blobs = store.blobs
+    if isinstance(blobs, LocalBlobStore):
+        path = blobs.path(digest)
+        os.chmod(path, 0o644)
+        Path(path).write_bytes(data)
+    else:
+        blobs.fs.pipe_file(f"{blobs.base}/{blob_key(digest)}", data)  # type: ignore[attr-defined]
+
+
+def _flip(data: bytes) -> bytes:
+    return bytes([data[0] ^ 0x01]) + data[1:]
+
+
+def _damage(store: artiflow.Store, digest: str, how: str) -> None:
+    data = store.blobs.read_bytes(digest)
+    _rewrite(store, digest, _flip(data) if how == "flipped" else data[: len(data) // 2])
+
+
+def _every_key_hashes_to_its_name(store: artiflow.Store) -> None:
+    for key in store.blobs.keys():
+        digest = key.split("/", 1)[1].replace("/", "")
+        stored = store.blobs.fs.cat_file(f"{store.blobs.base}/{key}") if not isinstance(  # type: ignore[attr-defined]
+            store.blobs, LocalBlobStore
+        ) else Path(store.blobs.root, key).read_bytes()
+        assert b64_to_hex(b64_md5(stored)) == digest, f"{key} holds other bytes"
+
+
+def _files(root: Path) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()
+    }
+
+
+# -- 1. verified reads ----------------------------------------------------------------------------
+
+
+def test_a_rewritten_manifest_is_refused_on_every_read(
+    backend: Any, store: artiflow.Store, log: Log, tmp_path: Path
+) -> None:
+    # Rewriting one manifest would swap two versions' contents: every load checks it.
+    cats = log(store, "cats", {"a.txt": "cats\n"})
+    dogs = log(store, "dogs", {"a.txt": "dogs\n"})
+    cats_rec, dogs_rec = cats.record, dogs.record
+    assert cats_rec is not None and dogs_rec is not None
+    _rewrite(store, cats_rec.manifest_digest, store.blobs.read_bytes(dogs_rec.manifest_digest))
+
+    fresh = backend.open()  # no manifest cached in memory
+    art = Api(store=fresh).artifact("p/cats:v0")
+    with pytest.raises(DigestMismatchError, match=r"manifest of p/cats:v0") as err:
+        art.download(tmp_path / "out")
+    assert cats_rec.manifest_digest in str(err.value) or b64_to_hex(cats_rec.manifest_digest) in str(err.value)
+    assert not (tmp_path / "out" / "a.txt").exists()
+    result = CliRunner().invoke(app, ["verify", "p/cats:v0"], env=backend.env)
+    assert result.exit_code != 0 and "manifest" in result.output
+    fresh.close()
+
+
+@pytest.mark.parametrize("how", ["flipped", "truncated"])
+def test_a_damaged_blob_is_never_served_by_download(
+    backend: Any, store: artiflow.Store, log: Log, tmp_path: Path, how: str
+) -> None:
+    payload = os.urandom(300_000)
+    art = log(store, "data", {"good.bin": b"fine\n", "sub/bad.bin": payload})
+    bad = art.manifest.contents["sub/bad.bin"].digest
+    _damage(store, bad, how)
+
+    fresh = backend.open()
+    version = Api(store=fresh).artifact("p/data:v0")
+    with pytest.raises(DigestMismatchError) as err:
+        version.download(tmp_path / "out")
+    message = str(err.value)
+    assert "p/data:v0" in message and "sub/bad.bin" in message and blob_key(bad) in message
+    assert not (tmp_path / "out" / "sub" / "bad.bin").exists()  # nothing under the final name
+    assert not [p for p in (tmp_path / "out").rglob("*bad.bin*") if p.is_file()]  # nor a temp file
+    assert not fresh.blobs.has(bad)  # quarantined: the next log of the genuine file re-uploads it
+    with pytest.raises((StoreError, OSError, LookupError)):  # the blob is now missing, not served
+        version.checkout(tmp_path / "co")
+    assert not (tmp_path / "co" / "sub" / "bad.bin").exists()
+
+    # The genuine content logged again repairs the store; the old version reads back whole.
+    repaired = log(fresh, "data", {"good.bin": b"fine\n", "sub/bad.bin": payload})
+    assert repaired.version == "v0"  # the same content: the same version
+    out = Path(Api(store=fresh).artifact("p/data:v0").download(tmp_path / "again"))
+    assert (out / "sub" / "bad.bin").read_bytes() == payload
+    fresh.close()
+
+
+def test_artiflow_get_refuses_a_flipped_blob(backend: Any, store: artiflow.Store, log: Log, tmp_path: Path) -> None:
+    art = log(store, "data", {"a.bin": os.urandom(5000)})
+    _damage(store, art.manifest.contents["a.bin"].digest, "flipped")
+    result = CliRunner().invoke(app, ["get", "p/data:v0", "--root", str(tmp_path / "got")], env=backend.env)
+    assert result.exit_code != 0
+    assert "a.bin" in result.output and "p/data:v0" in result.output
+    assert not (tmp_path / "got" / "a.bin").exists()
+
+
+def test_get_of_an_object_checks_its_bytes(backend: Any, store: artiflow.Store) -> None:
+    art = artiflow.Artifact("obj", "result")
+    art.add({"answer": 1}, "value")
+    with artiflow.init(project="p", store=store) as run:
+        run.log_artifact(art)
+    entry = next(iter(art.manifest))
+    _rewrite(store, entry.digest, store.blobs.read_bytes(entry.digest).replace(b"1", b"2"))
+    fresh = backend.open()
+    with pytest.raises(DigestMismatchError, match="p/obj:v0"):
+        Api(store=fresh).artifact("p/obj:v0").get("value")
+    fresh.close()
+
+
+def test_download_without_verification_is_an_explicit_choice(
+    backend: Any, store: artiflow.Store, log: Log, tmp_path: Path
+) -> None:
+    art = log(store, "data", {"a.bin": b"abcdef"})
+    _damage(store, art.manifest.contents["a.bin"].digest, "flipped")
+    fresh = backend.open()
+    out = Path(Api(store=fresh).artifact("p/data:v0").download(tmp_path / "raw", verify=False))
+    assert (out / "a.bin").read_bytes() == _flip(b"abcdef")  # what the caller asked for
+    fresh.close()
+
+
+def test_a_corrupt_blob_is_not_reused_by_a_later_log(
+    backend: Any, store: artiflow.Store, make_tree: Callable[..., Path], tmp_path: Path
+) -> None:
+    # The digest cache knows the file; the blob behind it was damaged since. The read that finds
+    # the damage quarantines the blob, so the next log of the same file stores it again.
+    tree = make_tree({"weights.bin": os.urandom(100_000)})
+    first = artiflow.Artifact("model", "model")
+    first.add_dir(tree)
+    with artiflow.init(project="p", store=store) as run:
+        run.log_artifact(first)
+    digest = first.manifest.contents["weights.bin"].digest
+    _damage(store, digest, "flipped")
+    with pytest.raises(DigestMismatchError):
+        first.download(tmp_path / "d0")
+
+    again = artiflow.Artifact("model2", "model")
+    again.add_dir(tree)
+    with artiflow.init(project="p", store=store) as run:
+        run.log_artifact(again)
+    out = Path(again.download(tmp_path / "d1"))
+    assert (out / "weights.bin").read_bytes() == (tree / "weights.bin").read_bytes()
+    _every_key_hashes_to_its_name(store)
+
+
+def test_a_truncated_blob_is_stored_again_by_the_next_log(
+    store: artiflow.Store, make_tree: Callable[..., Path], tmp_path: Path
+) -> None:
+    # A blob whose size no longer matches is caught when a log would reuse it, before any read.
+    tree = make_tree({"weights.bin": os.urandom(100_000)})
+    first = artiflow.Artifact("model", "model")
+    first.add_dir(tree)
+    with artiflow.init(project="p", store=store) as run:
+        run.log_artifact(first)
+    _damage(store, first.manifest.contents["weights.bin"].digest, "truncated")
+    again = artiflow.Artifact("model2", "model")
+    again.add_dir(tree)
+    with artiflow.init(project="p", store=store) as run:
+        run.log_artifact(again)
+    out = Path(again.download(tmp_path / "d1"))
+    assert (out / "weights.bin").read_bytes() == (tree / "weights.bin").read_bytes()
+
+
+# -- 2. no upload leaves wrong bytes at a content address ----------------------------------------
+
+
+def test_a_file_edited_during_its_upload_leaves_no_wrong_key(
+    backend: Any, store: artiflow.Store, tmp_path: Path
+) -> None:
+    # An edit that keeps size and mtime (rsync -t, cp -p, tar): only the bytes themselves tell.
+    src = tmp_path / "big.bin"
+    original = os.urandom(6 << 20)
+    src.write_bytes(original)
+    st = os.stat(src)
+    edited = False
+
+    def edit_midway(done: int, total: int) -> None:
+        nonlocal edited
+        if not edited and 0 < done < total:
+            edited = True
+            with open(src, "r+b") as f:
+                f.seek(len(original) - 10)
+                f.write(b"X" * 10)
+            os.utime(src, ns=(st.st_atime_ns, st.st_mtime_ns))
+
+    art = artiflow.Artifact("big", "dataset")
+    art.add_file(str(src))
+    with artiflow.init(project="p", store=store) as run:
+        with pytest.raises((DigestMismatchError, FileChangedError)):
+            run.log_artifact(art, progress=edit_midway)
+    assert edited
+    assert not Api(store=store).artifact_exists("p/big")
+    _every_key_hashes_to_its_name(store)
+
+    # The retry the error suggests stores exactly what the file holds now.
+    retry = artiflow.Artifact("big", "dataset")
+    retry.add_file(str(src))
+    with artiflow.init(project="p", store=store) as run:
+        run.log_artifact(retry)
+    out = Path(retry.download(tmp_path / "out"))
+    assert (out / "big.bin").read_bytes() == src.read_bytes()
+    _every_key_hashes_to_its_name(store)
+
+
+def test_a_file_edited_after_add_keeping_size_and_mtime_is_refused(
+    store: artiflow.Store, tmp_path: Path
+) -> None:
+    src = tmp_path / "a.txt"
+    src.write_text("first\n")
+    art = artiflow.Artifact("a", "dataset")
+    art.add_file(str(src))
+    st = os.stat(src)
+    src.write_text("other\n")
+    os.utime(src, ns=(st.st_atime_ns, st.st_mtime_ns))
+    with artiflow.init(project="p", store=store) as run:
+        with pytest.raises(FileChangedError):
+            run.log_artifact(art)
+
+
+# -- 3. gc and commits cannot race ----------------------------------------------------------------
+
+
+GRACE = 3.0  # seconds; tests age blobs by sleeping past it. Object stores keep whole seconds, so a
+# freshened blob is safe for GRACE - 1 s: the time a log has between freshening and committing.
+
+
+def _orphan(store: artiflow.Store, log: Log, files: dict[str, bytes] | Path) -> None:
+    """Log ``files`` and delete the version again: their blobs are orphans, soon older than GRACE."""
+    art = log(store, "gone", files)
+    art.delete(delete_aliases=True)
+
+
+@pytest.mark.parametrize("cache", ["digest cache", "no digest cache"])
+def test_gc_during_a_log_that_reuses_aged_orphans(
+    store: artiflow.Store, log: Log, make_tree: Callable[..., Path], tmp_path: Path, cache: str
+) -> None:
+    if cache == "no digest cache":
+        store.digest_cache = None
+    tree = make_tree({"old.bin": os.urandom(50_000)})
+    _orphan(store, log, tree)  # the same files are logged again below: digest cache hits
+    time.sleep(GRACE + 1.1)
+    (tree / "new.bin").write_bytes(os.urandom(6 << 20))
+    ran: list[int] = []
+
+    def gc_midway(done: int, total: int) -> None:  # gc runs while the log is still uploading
+        if not ran:
+            ran.append(len(collect_garbage(store, dry_run=False, grace_seconds=GRACE).orphans))
+
+    art = artiflow.Artifact("kept", "dataset")
+    art.add_dir(tree)
+    with artiflow.init(project="p", store=store) as run:
+        run.log_artifact(art, progress=gc_midway)
+    assert ran
+    out = Path(Api(store=store).artifact("p/kept:latest").download(tmp_path / "out"))
+    assert _files(out) == _files(tree)
+
+
+def test_gc_looping_while_logs_reuse_aged_orphans(
+    store: artiflow.Store, log: Log, make_tree: Callable[..., Path], tmp_path: Path
+) -> None:
+    contents = [make_tree({f"f{i}.bin": os.urandom(20_000)}) for i in range(6)]
+    for tree in contents:
+        _orphan(store, log, tree)
+    time.sleep(GRACE + 1.1)
+    stop = threading.Event()
+    errors: list[BaseException] = []
+
+    def loop() -> None:
+        try:
+            while not stop.is_set():
+                collect_garbage(store, dry_run=False, grace_seconds=GRACE)
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    gc = threading.Thread(target=loop)
+    gc.start()
+    try:
+        for i, tree in enumerate(contents):
+            log(store, f"reuse{i}", tree)
+    finally:
+        stop.set()
+        gc.join()
+    assert not errors
+    for i, tree in enumerate(contents):
+        out = Path(Api(store=store).artifact(f"p/reuse{i}:v0").download(tmp_path / f"o{i}"))
+        assert _files(out) == _files(tree)
+
+
+def test_a_new_draft_whose_parent_was_collected_is_not_committed(
+    store: artiflow.Store, log: Log
+) -> None:
+    parent = log(store, "base", {"a.txt": "a\n", "b.txt": "b\n", "c.txt": "c\n"})
+    child = parent.new_draft()
+    parent.delete(delete_aliases=True)
+    time.sleep(GRACE + 1.1)
+    collect_garbage(store, dry_run=False, grace_seconds=GRACE)
+    with artiflow.init(project="p", store=store) as run:
+        with pytest.raises(ArtifactNotFoundError, match="a.txt"):
+            run.log_artifact(child)
+    assert [v.version for v in Api(store=store).artifacts("dataset", "p/base")] == []
+
+
+def test_gc_deletes_nothing_while_a_live_manifest_is_unreadable(store: artiflow.Store, log: Log) -> None:
+    live = log(store, "live", {"a.txt": "a\n"})
+    _orphan(store, log, {"junk.txt": b"junk\n"})
+    rec = live.record
+    assert rec is not None
+    store.blobs.delete(rec.manifest_digest)
+    before = sorted(store.blobs.keys())
+    with pytest.raises(StoreError, match="p/live:v0|manifest"):
+        collect_garbage(store, dry_run=False, grace_seconds=0, now=time.time() + 7200)
+    assert sorted(store.blobs.keys()) == before
+
+
+def test_gc_with_a_short_grace_needs_force(backend: Any, store: artiflow.Store, log: Log) -> None:
+    _orphan(store, log, {"junk.txt": b"junk\n"})
+    result = CliRunner().invoke(app, ["gc", "--grace", "60"], env=backend.env)
+    assert result.exit_code != 0 and "--force" in result.output
+    assert len(list(store.blobs.keys())) == 2
+    result = CliRunner().invoke(app, ["gc", "--grace", "0", "--force"], env=backend.env)
+    assert result.exit_code == 0, result.output
+    assert list(store.blobs.keys()) == []
+
+
+def test_gc_aborts_stale_multipart_uploads(backend: Any, store: artiflow.Store) -> None:
+    if not backend.remote:
+        pytest.skip("multipart uploads exist on object stores only")
+    fs, base = store.blobs.fs, store.blobs.base  # type: ignore[attr-defined]
+    bucket, prefix = base.split("/", 1)
+    fs.call_s3("create_multipart_upload", Bucket=bucket, Key=f"{prefix}/tmp/crashed")
+    report = collect_garbage(store, dry_run=False, now=time.time() + 7200)
+    assert report.uploads == [f"tmp/crashed"]
+    left = fs.call_s3("list_multipart_uploads", Bucket=bucket, Prefix=prefix).get("Uploads", [])
+    assert left == []
+
+
+# -- 7. the digest cache is a hint ----------------------------------------------------------------
+
+
+def test_a_garbage_digest_cache_is_rebuilt_with_a_warning(
+    backend: Any, log: Log, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = backend.open()
+    cache_file = store.settings.cache / "digests.db"
+    store.close()
+    cache_file.parent.mkdir(parents=True, exist_ok=True)
+    cache_file.write_bytes(b"this is not a database" * 100)
+
+    store = backend.open()
+    art = artiflow.Artifact("obj", "result")
+    art.add({"k": 1}, "value")
+    with artiflow.init(project="p", store=store) as run:
+        run.log_artifact(art)
+    store.close()
+    cache_file.write_bytes(b"garbage again" * 100)
+    garbage = cache_file.read_bytes()
+
+    reader = backend.open()  # a read-only get() does not touch the cache at all
+    assert Api(store=reader).artifact("p/obj:v0").get("value") == {"k": 1}
+    reader.close()
+    assert cache_file.read_bytes() == garbage
+
+    with caplog.at_level(logging.WARNING, logger="artiflow"):
+        writer = backend.open()
+        logged = log(writer, "files", {"a.txt": "a\n"})
+        out = Path(logged.download(tmp_path / "out"))
+        writer.close()
+    assert (out / "a.txt").read_text() == "a\n"
+    assert any("digests.db" in r.getMessage() for r in caplog.records)
