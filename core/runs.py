@@ -102,6 +102,15 @@ class Run(RunExtras):
         self._saved_live = False
         self.resumed = False
 
+    @classmethod
+    def start(cls, **kwargs: Any) -> Run:
+        """An explicit run, never the process's current ``artiflow.run``: for engines and threads.
+
+        Takes ``init``'s arguments (``project``, ``name``, ``job_type``, ``group``, ``config``,
+        ``dir``, ``id``, ``store``, ``settings``, ``entity``, ``tags``, ``notes``).
+        """
+        return init(**kwargs)
+
     def opened(self) -> None:
         """This process opened the run (internal): heartbeat it, and finish it at exit if still open."""
         OPEN_RUNS.register(id(self), self._store, self.id, lambda code: self.finish(exit_code=code))
