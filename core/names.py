@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 import posixpath
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath, PureWindowsPath
 
@@ -208,6 +208,26 @@ def missing_value(artifact: str, entry: str, present: Iterable[str]) -> str:
         f"Artifact {artifact} holds no object {entry!r} (its entries: {listed}); "
         f"load it as an Artifact, or log the object with add(obj, {entry!r})."
     )
+
+
+def missing_version(artifact: str, selector: str, versions: Sequence[str], aliases: Iterable[str], fix: str) -> str:
+    """The error text for a selector that names no version, listing what exists (as the CLI does).
+
+    >>> missing_version("p/data", "staging", ["v0", "v1"], ["latest", "prod"], "fix the alias.")
+    "Artifact 'p/data' has no alias or digest 'staging'; it has versions v0, v1 and aliases latest, prod; fix the alias."
+    >>> missing_version("p/data", "v0", [], [], "materialize it first.")
+    "Artifact 'p/data' has no version 'v0'; it has no versions; materialize it first."
+    """
+    def some(items: Sequence[str], limit: int = 10) -> str:
+        more = f" and {len(items) - limit} more" if len(items) > limit else ""
+        return ", ".join(items[:limit]) + more
+
+    what = "version" if is_version(selector) else "alias or digest"
+    has = f"versions {some(list(versions))}" if versions else "no versions"
+    listed = sorted(set(aliases))
+    if listed:
+        has += f" and aliases {some(listed)}"
+    return f"Artifact {artifact!r} has no {what} {selector!r}; it has {has}; {fix}"
 
 
 MAX_COMPONENT_BYTES = 255  # the longest file name ext4, APFS, NTFS and S3 tools all accept

@@ -209,9 +209,13 @@ class ArtiflowIOManager(dg.ConfigurableIOManager):
                     if partition is not None and in_opts.allow_missing_partitions:
                         continue
                     what = key.to_user_string() if key else context.name
+                    found = runs.store.metadata.list_versions(project, name)
                     raise ArtifactNotFoundError(
-                        f"{what} has no artifact version {project}/{name}:{selector} in {runs.store}; "
-                        "materialize it first, or fix 'artiflow/version' / 'artiflow/alias'."
+                        f"{what}: " + names.missing_version(
+                            f"{project}/{name}", selector, [v.version for v in found],
+                            (a for v in found for a in v.aliases),
+                            f"materialize it first, or fix 'artiflow/version' / 'artiflow/alias' (store {runs.store}).",
+                        )
                     ) from exc
             if run is not None:
                 run.use_artifact(art, use_as=context.name)

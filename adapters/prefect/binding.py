@@ -32,7 +32,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from artiflow import Artifact, names
+from artiflow import Artifact, ArtifactNotFoundError, names
 
 from .parts import PartRef
 from .refs import ArtifactRef
@@ -138,8 +138,23 @@ def _bind(value: Any, scope: Scope, param: str, *, strings: bool) -> Any:
     if isinstance(value, Artifact):
         return scope.run().use_artifact(value, use_as=param)
     if strings and isinstance(value, str):
-        return scope.run().use_artifact(value, use_as=param)
+        return _use_path(value, scope, param)
     return _each(value, lambda v: _bind(v, scope, param, strings=strings))
+
+
+def _use_path(path: str, scope: Scope, param: str) -> Artifact:
+    """``use_artifact(path)``; a path that names no version is an error listing the versions and aliases that exist."""
+    try:
+        return scope.run().use_artifact(path, use_as=param)
+    except ArtifactNotFoundError as exc:
+        ref = names.ArtifactPath.parse(path, default_project=scope.project)
+        found = scope.store.metadata.list_versions(ref.project, ref.name)
+        raise ArtifactNotFoundError(
+            f"Parameter {param!r}: " + names.missing_version(
+                f"{ref.project}/{ref.name}", ref.selector, [v.version for v in found],
+                (a for v in found for a in v.aliases), "pass one of those, or log that version first.",
+            )
+        ) from exc
 
 
 def _one_version(value: Any) -> bool:

@@ -169,6 +169,29 @@ def test_a_version_without_the_value_it_claims_fails_the_step_naming_its_entries
     assert "holds no object 'value' (its entries: notes.txt)" in str(failure.error)
 
 
+def test_a_pin_naming_no_version_fails_listing_the_versions_and_aliases(
+    io_manager: ArtiflowIOManager, instance: dg.DagsterInstance
+) -> None:
+    @dg.asset
+    def labels() -> dict[str, int]:
+        return {"cat": 1}
+
+    @dg.asset(ins={"labels": dg.AssetIn(metadata={"artiflow/version": "v5"})})
+    def pinned(labels: dict[str, int]) -> int:
+        return len(labels)
+
+    dg.materialize([labels], resources={"io_manager": io_manager}, instance=instance)
+    result = dg.materialize(
+        [labels.to_source_asset(), pinned], resources={"io_manager": io_manager}, instance=instance,
+        raise_on_error=False,
+    )
+    failure = result.failure_data_for_node("pinned")
+    assert failure is not None
+    assert f"labels: Artifact '{PROJECT}/labels' has no version 'v5'; it has versions v0 and aliases latest;" in str(
+        failure.error
+    )
+
+
 def test_pickle_only_when_configured(instance: dg.DagsterInstance, api: artiflow.Api) -> None:
     @dg.asset
     def opaque() -> Opaque:

@@ -210,3 +210,27 @@ def test_the_result_serializer_versions_any_return_value() -> None:
     assert "ser/answer" not in raw and '\\"artiflow\\"' in raw and '\\"version\\": \\"v0\\"' in raw
     record = ResultStore(result_storage=LocalFileSystem(basepath=str(folder))).read(key)
     assert record.result == 42 and record.metadata.serializer.type == "artiflow"
+
+
+def test_a_path_naming_no_version_fails_listing_the_versions_and_aliases() -> None:
+    with artiflow.init(project="nf", job_type="ingest") as run:
+        art = Artifact("features", type="dataset")
+        art.add({"a": 1}, "value")
+        run.log_artifact(art, aliases=["prod"])
+
+    @artifact_task(project="nf", inputs=["features"])
+    def consume(features: Artifact) -> str:
+        return features.qualified_name
+
+    @flow
+    def reader() -> str:
+        return consume("features:staging")
+
+    state = reader(return_state=True)
+    assert state.is_failed()
+    with pytest.raises(artiflow.ArtifactNotFoundError) as err:
+        state.result()
+    assert str(err.value) == (
+        "Parameter 'features': Artifact 'nf/features' has no alias or digest 'staging'; it has versions v0 and "
+        "aliases latest, prod; pass one of those, or log that version first."
+    )
