@@ -30,15 +30,17 @@ from .drafting import Draft
 from .entry import ArtifactEntry
 from .errors import ArtiflowError, EntryNotFoundError
 from .identity import runs_module
-from .linked import Linked
+from .attributes import Attributes
 from .manifest import Manifest, ManifestEntry
 from .metadata import VersionEdit, VersionRecord
+from .references import ARTIFACT_SCHEME
 from .serializers import EXTRA_KEY, Serializer, SerializerRegistry, default_registry
+from .store import Store
 
 if TYPE_CHECKING:
-    from .store import Progress, Store
+    from .store import Progress
 
-class Artifact(Linked):
+class Artifact(Attributes):
     """A draft or logged artifact version (see the module docstring)."""
 
     def __init__(
@@ -47,6 +49,8 @@ class Artifact(Linked):
         type: str,  # noqa: A002 - the W&B API's parameter name
         description: str | None = None,
         metadata: dict[str, Any] | None = None,
+        incremental: bool = False,
+        use_as: str | None = None,
         *,
         serializers: SerializerRegistry | None = None,
     ) -> None:
@@ -54,6 +58,7 @@ class Artifact(Linked):
         names.artifact_type(type)
         names.reserved_combination(name, type)
         self._init(name, type, description, metadata, serializers)
+        self._use_as = use_as  # ``incremental`` changes nothing: a new version is always one commit
 
     def _init(
         self,
@@ -137,7 +142,7 @@ class Artifact(Linked):
 
     def add_reference(
         self,
-        uri: str,
+        uri: str | ArtifactEntry,
         name: str | None = None,
         checksum: bool = True,
         max_objects: int | None = None,
@@ -153,10 +158,22 @@ class Artifact(Linked):
         ``s3://``/``gs://`` (endpoint, credentials); by default the settings' ``storage_options``
         when the store is on the same scheme, else the environment (``AWS_ENDPOINT_URL``…).
 
+        Another artifact's entry (``other.get_entry("x.csv")``, or ``wandb-artifact://<id>/<path>``
+        in the default store) is referenced by its digest; downloading fetches that entry's content.
+        A URI of any other scheme is tracked by a hash of the URI and not downloaded.
+
         >>> art.add_reference("s3://my-bucket/images", name="images")   # doctest: +SKIP
         [ArtifactEntry('images/cat.png', ...), ArtifactEntry('images/dog.png', ...)]
         """
         self._draft()
+        if isinstance(uri, ArtifactEntry) or uri.startswith(f"{ARTIFACT_SCHEME}://"):
+            store, ref = artifact_ref(uri)
+            target = store.artifact_entry(ref)
+            path = entry_path(name or (uri.path if isinstance(uri, ArtifactEntry) else ref.split("/", 3)[3]))
+            self._contents.add_entries(
+                [ManifestEntry(path=path, digest=target.digest, size=target.size, ref=ref)], owner=self._name
+            )
+            return [ArtifactEntry(self, path)]
         paths = self._contents.add_reference(
             uri, name, checksum=checksum, max_objects=max_objects, storage_options=storage_options,
             owner=self._name,
@@ -329,9 +346,12 @@ class Artifact(Linked):
     def verify(self, root: str | os.PathLike[str] | None = None) -> None:
         """Check that ``root`` holds exactly this version's files, re-hashing every one.
 
-        References are skipped. Raises :class:`DigestMismatchError` on any difference.
+        With no ``root`` the version is downloaded to its default directory first. References are
+        skipped. Raises :class:`DigestMismatchError` on any difference.
         """
         self._logged("verify")
+        if root is None:
+            self.download()
         download.verify(self.manifest, self._root(root), self.name)
 
     def file(self, root: str | os.PathLike[str] | None = None) -> str:
@@ -370,6 +390,7 @@ class Artifact(Linked):
             )
         meta = self._store.metadata
         rec = meta.edit_version(self._record.id, edit) if edit else meta.get_version(self._record.id)
+        self.save_ttl()
         if self._source is not None:  # edits go to the source; keep reading it through the link
             self._source, rec = rec, replace(rec, project=self._record.project, name=self._record.name,
                                              version_index=self._record.version_index, aliases=self._record.aliases)
@@ -447,6 +468,14 @@ class Artifact(Linked):
         art = cls.__new__(cls)
         art._init(names.artifact_name(rec.name), rec.type, rec.description, None, None)
         return art.attach(store, rec)
+
+
+def artifact_ref(ref: str | ArtifactEntry) -> tuple[Store, str]:
+    """The store and ``wandb-artifact://<id>/<path>`` URI of another version's entry."""
+    if isinstance(ref, str):
+        return Store.open(), ref
+    owner = ref._artifact
+    return owner._logged_store("add_reference"), f"{ARTIFACT_SCHEME}://{owner.id}/{ref.path}"
 
 
 def add_path(artifact: Artifact, path: str) -> None:

@@ -146,10 +146,14 @@ class Draft:
         self, uri: str, name: str | None, *, checksum: bool, max_objects: int | None,
         storage_options: dict[str, Any] | None, owner: str,
     ) -> list[str]:
-        added = []
-        for entry in reference_entries(
+        return self.add_entries(reference_entries(
             uri, name, checksum=checksum, max_objects=max_objects, storage_options=storage_options
-        ):
+        ), owner=owner)
+
+    def add_entries(self, entries: Iterable[ManifestEntry], *, owner: str) -> list[str]:
+        """Add reference entries as they are (a path already there with other content is refused)."""
+        added = []
+        for entry in entries:
             if self.has(entry.path) and self.entry(entry.path, owner).digest != entry.digest:
                 raise EntryConflictError(f"Cannot add the same path twice: {entry.path!r}.")
             self.claim(entry.path)

@@ -22,7 +22,9 @@ cannot know which blobs that version needs.
 
 from __future__ import annotations
 
+import importlib
 import time
+from datetime import UTC, datetime
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -105,6 +107,24 @@ def collect_garbage(
             store.blobs.delete_key(key)
     uploads = store.blobs.abort_stale_uploads(cutoff, dry_run=dry_run)
     return GcReport(len(live), orphans, size, young, temp, deleted=not dry_run, uploads=uploads)
+
+
+def expire_versions(store: Store, *, dry_run: bool = True, now: datetime | None = None) -> list[str]:
+    """Soft-delete (unless ``dry_run``) the committed versions whose ``ttl`` has passed; returns their refs.
+
+    Their aliases go with them; the blobs only they used are then orphans for :func:`collect_garbage`.
+    """
+    refs: list[str] = []
+    # loaded on use: the command line imports this module for its help text, without the database stack
+    versioninfo = importlib.import_module("artiflow.metadata.versioninfo")
+    for vid in versioninfo.expired(store.metadata, now or datetime.now(UTC)):
+        if dry_run:
+            refs.append(store.metadata.get_version(vid).ref)
+            continue
+        rec = store.metadata.delete_version(vid, delete_aliases=True)
+        store.lineage().set_state(rec.id, rec.state)
+        refs.append(rec.ref)
+    return refs
 
 
 def _older(store: Store, key: str, cutoff: float) -> bool:

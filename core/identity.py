@@ -40,6 +40,7 @@ class VersionView:
     _store: Store | None
     _created: bool | None
     _source: VersionRecord | None = None  # set on a version seen through a registry link
+    _finalized = False  # finalize(): a draft that takes no more content
 
     # -- identity ------------------------------------------------------------------------------
 
@@ -55,7 +56,7 @@ class VersionView:
         return self._record
 
     def _draft(self) -> None:
-        if self._record is not None:
+        if self._record is not None or self._finalized:
             raise ArtifactFinalizedError(
                 f"Can't modify finalized artifact {self.name!r}; call new_draft() to start a new version."
             )

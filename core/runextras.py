@@ -120,6 +120,7 @@ class RunExtras:
             aliases=[*pending, *names.aliases(aliases)], tags=names.tags(artifact.tags),
         )
         artifact.attach(self._store, record, created=created)
+        artifact.save_ttl()
         return artifact
 
     # -- registry ------------------------------------------------------------------------------
@@ -142,14 +143,13 @@ class RunExtras:
         """Log the model at ``path`` (or reuse the version of ``name`` with that content) and link it
         to ``model-registry/<registered_model_name>`` with ``aliases``.
 
-        A registered model name or artifact name with ``/`` in it raises ``AssertionError``, as in W&B.
+        A registered model name with ``/`` in it raises ``AssertionError``, an invalid ``name`` (such as
+        ``entity/project/name``) ``ValueError``, and an existing ``name`` that is not a model ``AssertionError``, as documented.
         """
         if "/" in registered_model_name:
             raise AssertionError(
                 "Please provide only the name of the registered model; do not append the entity or project name."
             )
-        if name is not None and "/" in name:
-            raise AssertionError("Please provide only the name of the model artifact, without entity or project.")
         type_ = "model"
         if name is not None:
             try:

@@ -102,6 +102,15 @@ class Run(RunExtras):
         self._saved_live = False
         self.resumed = False
 
+    @classmethod
+    def start(cls, **kwargs: Any) -> Run:
+        """An explicit run, never the process's current ``artiflow.run``: for engines and threads.
+
+        Takes ``init``'s arguments (``project``, ``name``, ``job_type``, ``group``, ``config``,
+        ``dir``, ``id``, ``store``, ``settings``, ``entity``, ``tags``, ``notes``).
+        """
+        return init(**kwargs)
+
     def opened(self) -> None:
         """This process opened the run (internal): heartbeat it, and finish it at exit if still open."""
         OPEN_RUNS.register(id(self), self._store, self.id, lambda code: self.finish(exit_code=code))
@@ -259,8 +268,9 @@ class Run(RunExtras):
 
     @property
     def path(self) -> str:
-        """``project/run_id``, accepted by ``Api().run()``."""
-        return f"{self._record.project}/{self._record.id}"
+        """``entity/project/run_id`` (``project/run_id`` without an entity), accepted by ``Api().run()``."""
+        rec = self._record
+        return f"{rec.entity}/{rec.project}/{rec.id}" if rec.entity else f"{rec.project}/{rec.id}"
 
     @property
     def state(self) -> str:
@@ -338,6 +348,7 @@ class Run(RunExtras):
             tags=tags_,
         )
         artifact.attach(self._store, result.version, created=result.created)
+        artifact.save_ttl()
         return artifact
 
     def _as_artifact(
@@ -403,9 +414,9 @@ class Run(RunExtras):
 
     def upstream(self, depth: int | None = None) -> LineageResult:
         """The versions (and their producers…) this run descends from, up to ``depth`` hops."""
-        return upstream(self._store.lineage(), self.path, depth)
+        return upstream(self._store.lineage(), f"{self.project}/{self.id}", depth)
 
     def downstream(self, depth: int | None = None) -> LineageResult:
         """What this run's outputs led to, up to ``depth`` hops."""
-        return downstream(self._store.lineage(), self.path, depth)
+        return downstream(self._store.lineage(), f"{self.project}/{self.id}", depth)
 

@@ -32,7 +32,7 @@ from .metadata import MetadataStore, NewVersion, RunRecord, VersionRecord
 from .metadata.lineage import SqlLineageSource
 from .metadata.store import type_collision_message
 from .progress import Meter, Progress
-from .references import fetch_reference
+from .references import ARTIFACT_SCHEME, fetch_reference
 from .settings import Settings
 from .staging import StagedFile
 from artiflow.lineage import LineageGraph
@@ -463,7 +463,23 @@ class Store:
         return {p: found[k] for p, k in keys.items() if k in found}
 
     def _fetch_reference(self, e: ManifestEntry, dest: str, allow_missing: bool) -> bool:
+        assert e.ref is not None
+        if e.ref.startswith(f"{ARTIFACT_SCHEME}://"):  # another version's entry: fetch what it holds
+            target = self.artifact_entry(e.ref)
+            if target.ref is not None:
+                return self._fetch_reference(target, dest, allow_missing)
+            self._copy_blob(target, dest, e.ref, hardlink=False, verify=True, on_chunk=None)
+            return True
         return fetch_reference(e, dest, allow_missing=allow_missing, settings=self.settings)
+
+    def artifact_entry(self, uri: str) -> ManifestEntry:
+        """The entry ``wandb-artifact://<version id>/<path>`` names, in this store."""
+        version_id, _, path = uri.split("://", 1)[1].partition("/")
+        rec = self.metadata.get_version(version_id)
+        entry = self.read_manifest(rec.manifest_digest, rec.ref).contents.get(path)
+        if entry is None:
+            raise FileNotFoundError(f"{rec.ref} has no entry {path!r} (referenced as {uri}).")
+        return entry
 
     def local_blob_path(self, digest: str) -> str | None:
         return self.blobs.path(digest) if isinstance(self.blobs, LocalBlobStore) else None

@@ -110,7 +110,7 @@ class ArtiflowIOManager(dg.ConfigurableIOManager):
                 "dg.Out(metadata={'artiflow/name': ...})."
             )
         runs = self._step_runs()
-        run = runs.run_for(step) if step is not None else artiflow.init(
+        run = runs.run_for(step) if step is not None else artiflow.Run.start(
             project=runs.project, job_type="dagster", store=runs.store
         )
         partitions = [str(k) for k in context.asset_partition_keys] if context.has_asset_partitions else []

@@ -48,9 +48,9 @@ class ArtiflowResource(dg.ConfigurableResource):  # type: ignore[type-arg]  # Da
         return Api(store=self.store)
 
     def init(self, **kwargs: Any) -> artiflow.Run:
-        """``artiflow.init`` on this store and project (keyword arguments as for ``init``)."""
+        """A run on this store and project (keyword arguments as for ``artiflow.Run.start``)."""
         kwargs.setdefault("project", self.project_name)
-        return artiflow.init(store=self.store, **kwargs)
+        return artiflow.Run.start(store=self.store, **kwargs)
 
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
         if self._store is not None:

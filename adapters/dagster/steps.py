@@ -121,7 +121,7 @@ class StepRuns:
         hit = self.open.get(step.run_id)
         if hit is not None and hit[1] == step.attempt:
             return hit[0]
-        run = artiflow.init(
+        run = artiflow.Run.start(
             project=self.project, name=step.step_key, job_type=step.job_type, group=step.dagster_run_id,
             config=step.config(), id=step.run_id, store=self.store,
         )
@@ -139,7 +139,7 @@ class StepRuns:
         try:
             run = artiflow.Api(store=self.store).run(run_id)
         except artiflow.ArtifactNotFoundError:
-            run = artiflow.init(
+            run = artiflow.Run.start(
                 project=self.project, name=step_key, job_type=info.job_type, group=dagster_run.run_id,
                 config=info.config(), id=run_id, store=self.store,
             )

@@ -136,8 +136,10 @@ def _all_parts(values: Iterable[Any]) -> bool:
     return all(isinstance(v, PartRef) for v in values)
 
 
-def _store_key(store: Store) -> str:
+def _store_key(store: Store | None) -> str:
     """Which store a version lives in: a cached result from one store is no answer in another."""
+    if store is None:
+        return ""
     return hash_objects(store.settings.database, store.settings.storage, raise_on_failure=True) or ""
 
 

@@ -203,6 +203,30 @@ class _PartRunner:
         return getattr(self._runner, name)
 
 
+def unwrap_parts(value: Any, finishers: list[PrefectFuture[Any]]) -> Any:
+    """``value`` with every :class:`PartFuture` replaced by its mapped run's own future (and a
+    :class:`MappedArtifacts` by the list of them); each finishing future is added to ``finishers``.
+
+    A task runner then sees only its own futures, which it knows how to ship (prefect-dask turns
+    them into Dask futures; a ``PartFuture`` pickled to a worker would lose its result), and the
+    submitted task waits for the finishers, so it receives the committed version.
+    """
+    if isinstance(value, PartFuture):
+        finishers.append(value.finisher)
+        return value.part
+    if isinstance(value, MappedArtifacts):
+        if value.finisher is not None:
+            finishers.append(value.finisher)
+        return [unwrap_parts(f, finishers) for f in value]
+    if isinstance(value, list | tuple) and any(isinstance(v, PartFuture | MappedArtifacts) for v in value):
+        return type(value)(unwrap_parts(v, finishers) for v in value) if isinstance(value, list) else tuple(
+            unwrap_parts(v, finishers) for v in value
+        )
+    if isinstance(value, dict) and any(isinstance(v, PartFuture | MappedArtifacts) for v in value.values()):
+        return {k: unwrap_parts(v, finishers) for k, v in value.items()}
+    return value
+
+
 def map_parts(
     task: Task[Any, Any], part_task: Callable[[Part], Task[Any, Any]], finisher: Task[Any, Any],
     runner: TaskRunner[Any], parameters: dict[str, Any], wait_for: Any,

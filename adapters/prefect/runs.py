@@ -121,7 +121,7 @@ class Scope:
         with self._lock:
             if self._run is None:
                 i = self.identity
-                base = artiflow.init(
+                base = artiflow.Run.start(
                     project=self.project, name=i.name, job_type=i.job_type, group=i.group, config=i.config,
                     id=i.run_id, store=self.store,
                 )

@@ -47,7 +47,7 @@ from .binding import (
     parameters_of,
 )
 from .flow import project_is_default, running, target
-from .parts import DEFAULT_PREFIX, Part, group, map_parts, part_refs
+from .parts import DEFAULT_PREFIX, Part, group, map_parts, part_refs, unwrap_parts
 from .refs import ArtifactRef
 from .runs import Identity, Scope, current_scope
 from .say import say
@@ -192,6 +192,16 @@ class ArtifactTask(Task[P, R]):
         clone.artiflow = replace(self.artiflow, part=part)
         clone.fn = cast(Callable[P, R], _wrap(self._artiflow_fn, clone.artiflow))
         return clone
+
+    def submit(self, *args: Any, wait_for: Any = None, **kwargs: Any) -> Any:  # type: ignore[override]
+        """``Task.submit``; a collaborative ``.map`` result among the arguments is passed as its
+        mapped runs' own futures, and the task waits for the map's version to be committed."""
+        finishers: list[Any] = []
+        args = tuple(unwrap_parts(a, finishers) for a in args)
+        kwargs = {k: unwrap_parts(v, finishers) for k, v in kwargs.items()}
+        if finishers:
+            wait_for = [*(wait_for or []), *{id(f): f for f in finishers}.values()]
+        return super().submit(*args, wait_for=wait_for, **kwargs)
 
     def map(  # type: ignore[override]
         self,

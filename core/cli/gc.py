@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
-from ..gc import DEFAULT_GRACE_SECONDS, MIN_GRACE_SECONDS, collect_garbage
+from ..gc import DEFAULT_GRACE_SECONDS, MIN_GRACE_SECONDS, collect_garbage, expire_versions
 from .context import JsonOption, cli_state, report_errors
 from .render import emit_json, human_size
 
@@ -24,7 +25,7 @@ def gc(
     ] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Find blobs that no committed version (or open collaborative version) references, and remove them.
+    """Soft-delete versions whose ttl has passed, then find blobs that no committed version (or open collaborative version) references, and remove them.
 
     Such blobs come from commits that never happened (a crash between upload and commit) and from
     deleted versions. Nothing a live version needs is ever touched; if a live version's manifest
@@ -39,13 +40,16 @@ def gc(
         )
     state = cli_state(ctx)
     with state.store() as store:
+        expired = expire_versions(store, dry_run=dry_run)
         report = collect_garbage(store, dry_run=dry_run, grace_seconds=grace)
     if as_json:
         emit_json({"dry_run": dry_run, "live": report.live, "orphans": report.orphans,
                    "orphan_bytes": report.orphan_bytes, "temp": report.temp, "young": report.young,
-                   "uploads": report.uploads})
+                   "uploads": report.uploads, "expired": expired})
         return
     verb = "would remove" if dry_run else "removed"
+    for ref in expired:
+        state.out.print(f"expired {escape(ref)} (its ttl has passed; {'would be ' if dry_run else ''}soft-deleted)")
     for key in report.orphans:
         state.out.print(f"orphan  {key}")
     for key in report.temp:

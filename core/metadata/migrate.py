@@ -8,27 +8,46 @@ stamped with a revision this artiflow does not know was written by a newer artif
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from alembic.migration import MigrationContext
-from alembic.operations import Operations
-from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
 
 from ..errors import StoreError
 from . import schema as s
 
-HEAD = "0008"
+HEAD = "0009"
 _SCRIPTS = Path(__file__).parent / "migrations"
 
 
+if TYPE_CHECKING:
+    from alembic.script import ScriptDirectory
+
+
 def _scripts() -> ScriptDirectory:
+    from alembic.script import ScriptDirectory
+
     return ScriptDirectory(str(_SCRIPTS), version_locations=[str(_SCRIPTS / "versions")])
 
 
+def current_revision(conn: Connection) -> str | None:
+    """The revision the database is stamped with (None: not stamped), read without Alembic."""
+    if not sa.inspect(conn).has_table("alembic_version"):
+        return None
+    return conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
+
+
 def ensure_schema(conn: Connection) -> None:
-    """Run inside a write transaction; cheap when the schema is already current."""
+    """Run inside a write transaction; cheap when the schema is already current.
+
+    Alembic (and the template engine it brings) is imported only when there is something to do:
+    opening a current store is every process's first step, and the import is most of its cost.
+    """
+    if current_revision(conn) == HEAD:
+        return
+    from alembic.migration import MigrationContext
+    from alembic.operations import Operations
+
     ctx = MigrationContext.configure(conn)
     current = ctx.get_current_revision()
     if current == HEAD:

@@ -141,6 +141,14 @@ links = sa.Table(
     sa.UniqueConstraint("collection_id", "version_id", name="uq_link_version"),
 )
 
+# Time to live (revision 0009): a version older than ``ttl_seconds`` is soft-deleted by ``artiflow gc``.
+version_ttl = sa.Table(
+    "version_ttl",
+    metadata,
+    sa.Column("version_id", sa.String(32), sa.ForeignKey("versions.id"), primary_key=True),
+    sa.Column("ttl_seconds", sa.BigInteger, nullable=False),
+)
+
 # Collaborative versions: one open collaborative version per (collection, distributed id) collects the parts
 # that many writers upsert; finishing merges them into one committed version. ``is_open`` is 1
 # while open and NULL once finished, so the unique constraint allows one open one at a time

@@ -10,7 +10,13 @@ scheme         digest (``checksum=True``)            extra                      
 ``s3://``      ETag, quotes stripped                 ``etag``, ``versionID``     the URI
 ``gs://``      ETag                                  ``etag``, ``versionID``     the URI
 ``http(s)://`` ETag, quotes stripped, else the URL   ``etag``                    the URI
+other          base64 MD5 of the URI (tracked only)  –                           the same
 =============  ====================================  ==========================  =================
+
+A URI of any other scheme (``ftp://``, ``hdfs://``…) is tracked, not fetched: its entry records
+the URI and a hash of it, and ``download()`` skips it. ``wandb-artifact://<version id>/<path>``
+(another artifact's entry, e.g. ``add_reference(other.get_entry("x.csv"))``) is resolved by the
+artifact facade and the store, which have the store to look the entry up in.
 
 ``versionID`` is recorded only for versioned buckets (S3 ``VersionId``, GCS generation). A directory
 (``file://``) or a prefix (``s3://``, ``gs://``: a key with no object, or ending in ``/``) expands to
@@ -38,6 +44,8 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
+from .. import names
+from ..digests import b64_md5
 from ..errors import ArtiflowError, InvalidNameError, StoreError, UnsupportedSchemeError
 from ..manifest import ManifestEntry
 from ..settings import Settings
@@ -47,6 +55,14 @@ log = logging.getLogger(__name__)
 
 DEFAULT_MAX_OBJECTS = 10_000_000
 SCHEMES = ("file", "s3", "gs", "http", "https")
+ARTIFACT_SCHEME = "wandb-artifact"
+
+
+def tracked_entry(uri: str, name: str | None) -> ManifestEntry:
+    """An entry for a URI artiflow cannot read: the URI and its hash, nothing to fetch."""
+    log.warning("Reference %s has a scheme artiflow cannot read; it is tracked by its URI and cannot be checksummed.", uri)
+    default = uri.split("://", 1)[1].rstrip("/").rsplit("/", 1)[-1] or "reference"
+    return ManifestEntry(path=names.entry_path(name or default), digest=b64_md5(uri.encode()), ref=uri)
 
 
 def reference_entries(
@@ -71,12 +87,13 @@ def reference_entries(
         return file.entries(uri, name, checksum=checksum, limit=limit)
     if scheme in ("http", "https"):
         return http.entries(uri, name, checksum=checksum)
+    if scheme == ARTIFACT_SCHEME:
+        raise UnsupportedSchemeError(
+            f"Cannot resolve {uri} without a store; add the entry itself: add_reference(other.get_entry(path))."
+        )
     dialect = cloud.DIALECTS.get(scheme)
     if dialect is None:
-        raise UnsupportedSchemeError(
-            f"References with scheme {scheme!r} are not supported; artiflow tracks "
-            f"{', '.join(s + '://' for s in SCHEMES)}. Copy the data locally and use add_file/add_dir instead."
-        )
+        return [tracked_entry(uri, name)]
     if not checksum:
         return [cloud.unchecked_entry(uri, name)]
     options = dict(storage_options) if storage_options is not None else filesystem_options(scheme, settings)
@@ -106,7 +123,8 @@ def fetch_reference(entry: ManifestEntry, dest: str, *, allow_missing: bool, set
             fs = cloud.filesystem(dialect, filesystem_options(scheme, settings))
             cloud.fetch(entry, tmp, fs=fs, dialect=dialect)
         else:
-            raise UnsupportedSchemeError(f"Cannot download reference {entry.ref!r}: scheme {scheme!r} is not recognized.")
+            log.info("Reference %s is tracked by its URI only; nothing to download for %s.", entry.ref, entry.path)
+            return False
         os.replace(tmp, dest)
     except FileNotFoundError:
         _unlink_quietly(tmp)

@@ -17,7 +17,6 @@ from artiflow import (
     FileChangedError,
     InvalidNameError,
     TooManyObjectsError,
-    UnsupportedSchemeError,
 )
 from artiflow.blobs import blob_key
 from artiflow.digests import b64_md5, b64_to_hex, md5_file
@@ -276,17 +275,19 @@ def test_reference_max_objects(make_tree) -> None:
         Artifact("c", "dataset").add_reference(uri, max_objects=1)
 
 
-def test_reference_needs_a_uri_and_a_supported_scheme(make_tree) -> None:
+def test_reference_needs_a_uri_and_other_schemes_are_tracked_by_a_hash(make_tree) -> None:
     root = make_tree({"a.txt": "x"})
     art = Artifact("d", "dataset")
     with pytest.raises(InvalidNameError, match="References must be URIs"):
         art.add_reference(str(root / "a.txt"))
-    for uri in ["ftp://example.com/x.csv", "hdfs://namenode/key", "az://container/key"]:
-        with pytest.raises(UnsupportedSchemeError):
-            art.add_reference(uri, name="x.csv")
     with pytest.raises(FileNotFoundError):
         art.add_reference((root / "missing").as_uri())
     assert art.files() == []
+    for i, uri in enumerate(["ftp://example.com/x.csv", "hdfs://namenode/key", "az://container/key"]):
+        (entry,) = art.add_reference(uri, name=f"x{i}.csv")
+        assert (entry.ref, entry.digest) == (uri, b64_md5(uri.encode()))
+    assert art.add_reference("ftp://example.com/data/y.csv")[0].path == "y.csv"
+
 
 
 def test_changed_reference_target_fails_download(store, make_tree, log: Log) -> None:

@@ -29,7 +29,7 @@ MakeTree = Callable[..., Path]
 CHILD = r"""
 import os, signal, sys
 import artiflow
-from artiflow import blobs
+from artiflow import localblobs
 from artiflow.metadata.store import MetadataStore
 from artiflow.store import Store
 
@@ -64,17 +64,17 @@ elif point == "in-tx-end":             # (b) edge inserted too, just before COMM
     after(MetadataStore, "_version")
 elif point == "between-blobs":         # (c) two files stored, the third not started
     calls = []
-    orig_put = blobs.LocalBlobStore.put_file
-    def put_file(self, src, expected=None):
+    orig_put = localblobs.LocalBlobStore.put_file
+    def put_file(self, src, expected=None, **kwargs):
         calls.append(src)
         if len(calls) == 3:
             die()
-        return orig_put(self, src, expected)
-    blobs.LocalBlobStore.put_file = put_file
+        return orig_put(self, src, expected, **kwargs)
+    localblobs.LocalBlobStore.put_file = put_file
 elif point == "mid-blob":              # (c) two files stored, the third half-written
     seen = []
-    orig_copy = blobs.copy_and_hash
-    def copy_and_hash(src, dst=None):
+    orig_copy = localblobs.copy_and_hash
+    def copy_and_hash(src, dst=None, **kwargs):
         if dst is not None:
             seen.append(1)
             if len(seen) == 3:
@@ -82,8 +82,8 @@ elif point == "mid-blob":              # (c) two files stored, the third half-wr
                 dst.write(data[: len(data) // 2])
                 dst.flush()
                 die()
-        return orig_copy(src, dst)
-    blobs.copy_and_hash = copy_and_hash
+        return orig_copy(src, dst, **kwargs)
+    localblobs.copy_and_hash = copy_and_hash
 else:
     raise SystemExit(f"unknown point {point}")
 
@@ -159,7 +159,7 @@ def test_killed_log_leaves_no_partial_version(point: str, tmp_path: Path, make_t
             store.metadata.find_version("p", "cats", "v1")
         crashed = api.run("p/crashing-run")
         assert crashed.logged_artifacts() == [versions[0]]
-        assert crashed.state == "running"  # it never finished
+        assert crashed.state == "crashed"  # killed before it finished: its process is gone
         assert store.metadata.manifest_digests() == {versions[0]._record.manifest_digest}  # type: ignore[union-attr]
         # no blob has wrong content (left-over temp files are allowed)
         assert rehash_all_blobs(store) == BLOBS_AT_DEATH[point]
@@ -213,7 +213,7 @@ def test_killed_child_retries_in_a_new_process(tmp_path: Path, make_tree: MakeTr
         assert [v.version for v in versions] == ["v0", "v1"]
         run = Api(store=store).run("p/crashing-run")
         assert run.logged_artifacts() == versions  # v0 from the first attempt (dedup on retry), v1 new
-        assert run.state == "running"
+        assert run.state == "finished"  # the retry process finished it at exit
         assert versions[1].logged_by() == run
         assert sorted(versions[1].aliases) == ["latest", "new"]
     finally:

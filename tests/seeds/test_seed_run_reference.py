@@ -1,8 +1,8 @@
 """Seed 003 (W&B's ``Run`` reference, Japanese): each code sample run after ``import artiflow as wandb``.
 
 Setup around a sample only creates what it expects (files, a logged model, a ``run``). The media
-samples (``Histogram``, ``Image``, ``Video``, matplotlib, ``plot.pr_curve``, ``Object3D``) and
-``link_model`` are not run: ``docs/wandb-compat.md`` says why.
+samples (``Histogram``, ``Image``, ``Video``, matplotlib, ``plot.pr_curve``, ``Object3D``) are not
+run: ``docs/wandb-compat.md`` says why.
 """
 
 from __future__ import annotations
@@ -172,6 +172,44 @@ def test_log_model_invalid_usage_raises_value_error(files: Callable[..., None], 
     with pytest.raises(ValueError):
         run.log_model(
             path=str(local_directory),
+            name="my_entity/my_project/my_model_artifact",
+            aliases=["production"],
+        )
+
+
+def test_link_model(files: Callable[..., None], tmp_path: Path) -> None:
+    # setup: the sample's "/local/directory", made under the test's directory (edit: the path)
+    local_directory = tmp_path / "local" / "directory"
+    files(str(local_directory / "weights.bin"))
+    run = wandb.init()
+
+    run.link_model(
+        path=str(local_directory),
+        registered_model_name="my_reg_model",
+        name="my_model_artifact",
+        aliases=["production"],
+    )
+
+    linked = wandb.Api().artifact("model-registry/my_reg_model:production")
+    assert linked.source_name == "my_model_artifact:v0" and linked.type == "model"
+    assert set(linked.aliases) == {"latest", "production"}
+
+
+def test_link_model_invalid_usage(files: Callable[..., None], tmp_path: Path) -> None:
+    local_directory = tmp_path / "local" / "directory"
+    files(str(local_directory / "weights.bin"))
+    run = wandb.init()
+    with pytest.raises(AssertionError):
+        run.link_model(
+            path=str(local_directory),
+            registered_model_name="my_entity/my_project/my_reg_model",
+            name="my_model_artifact",
+            aliases=["production"],
+        )
+    with pytest.raises(ValueError):
+        run.link_model(
+            path=str(local_directory),
+            registered_model_name="my_reg_model",
             name="my_entity/my_project/my_model_artifact",
             aliases=["production"],
         )

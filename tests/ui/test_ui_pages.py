@@ -218,3 +218,14 @@ def test_lineage_of_a_flow_run_shows_its_task_runs_in_one_box(client: TestClient
     assert [g["label"] for g in data["groups"]] == ["etl · etl-run-4"]
     assert {n["parent"] for n in data["nodes"]} == {f"group:{flow.id}"}
     assert client.get("/api/lineage", params={"focus": "flows/nope:v0"}).status_code == 404
+
+
+def test_a_hub_past_the_walk_limit_answers_with_counts(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    from artiflow.ui import view
+
+    monkeypatch.setattr(view, "WALK_LIMIT", 10)  # the 14 versions of daily, their runs and their inputs
+    data = client.get("/api/lineage", params={"focus": "assets/events:v0", "down": 3}).json()
+    assert data["too_large"] == {"nodes": 11, "edges": 16, "limit": 2000, "fits": 2, "before_clustering": True}
+    assert data["nodes"] == [] and data["counts"]["versions"] == 8
+    forced = client.get("/api/lineage", params={"focus": "assets/events:v0", "down": 3, "force": "1"}).json()
+    assert forced["too_large"] is None and forced["counts"]["clusters"] == 1

@@ -195,7 +195,9 @@ class LineageView {
     this.cy.elements().remove();
     this.guard.replaceChildren(
       el("strong", { text: "Too large to draw: " }),
-      `${t.nodes} nodes and ${t.edges} edges would be drawn (the limit is ${t.limit}); `,
+      t.before_clustering
+        ? `${t.nodes} nodes and ${t.edges} edges lie within reach, too many to fold into a drawing; `
+        : `${t.nodes} nodes and ${t.edges} edges would be drawn (the limit is ${t.limit}); `,
       `${data.counts.versions} versions and ${data.counts.runs} runs lie within ${data.up} hops up and ${data.down} down. `,
       el("button", { type: "button", id: "guard-narrow", text: `Show ${t.fits} hop${t.fits === 1 ? "" : "s"}`,
                      onclick: () => this.setDepth(Math.min(this.state.up, t.fits), Math.min(this.state.down, t.fits)) }),

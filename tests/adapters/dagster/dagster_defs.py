@@ -50,18 +50,26 @@ def flaky(context: dg.AssetExecutionContext) -> Iterator[dg.Output[Any]]:
 # test per pytest process may run this job; a second one would fail, pointing at the first store.
 FORKSERVER = dg.multiprocess_executor.configured({"max_concurrent": 4, "start_method": {"forkserver": {}}})
 
+# Spawned step processes read the environment of the moment (a fresh store per test), at a cost.
+SPAWN = dg.multiprocess_executor.configured({"max_concurrent": 4, "start_method": {"spawn": {}}})
+
 defs = dg.Definitions(
     assets=[raw, clean, report, flaky],
     resources={"io_manager": ArtiflowIOManager(artiflow=ArtiflowResource(project=PROJECT))},
     jobs=[
         dg.define_asset_job("pipeline_mp", selection=[raw, clean, report, flaky], executor_def=FORKSERVER),
         dg.define_asset_job("pipeline", selection=[raw, clean], executor_def=dg.in_process_executor),
+        dg.define_asset_job("pipeline_spawn", selection=[raw, clean, report, flaky], executor_def=SPAWN),
     ],
 )
 
 
 def multiprocess_job() -> dg.JobDefinition:
     return defs.resolve_job_def("pipeline_mp")
+
+
+def spawn_job() -> dg.JobDefinition:
+    return defs.resolve_job_def("pipeline_spawn")
 
 
 def in_process_job() -> dg.JobDefinition:

@@ -283,3 +283,25 @@ def test_an_asset_check_is_a_run_that_uses_the_checked_version(
     assert check.job_type == "asset_check"
     assert names(check.used_artifacts()) == ["ml.clean:v0"]
     assert check.logged_artifacts() == []
+
+
+SEEN_CURRENT: list[object] = []
+
+
+@dg.asset(ins={"clean": dg.AssetIn(key=["ml", "clean"])})
+def peeks(clean: dict[str, Any]) -> int:
+    SEEN_CURRENT.append(artiflow.run)  # the step's Run is open here (it loaded ``clean``)
+    return len(clean["rows"])
+
+
+def test_step_runs_are_explicit_not_the_process_current_run(
+    io_manager: ArtiflowIOManager, instance: dg.DagsterInstance
+) -> None:
+    """A step's Run never becomes ``artiflow.run``: threads and other steps must not write into it."""
+    SEEN_CURRENT.clear()
+    result = dg.materialize(
+        [dagster_defs.raw, dagster_defs.clean, peeks], resources={"io_manager": io_manager}, instance=instance
+    )
+    assert result.success
+    assert SEEN_CURRENT == [None]
+

@@ -6,6 +6,8 @@ Revises: 0005
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects.postgresql import JSONB
@@ -23,7 +25,7 @@ def upgrade() -> None:
     # and upgraded from there, whatever columns the artiflow that made it declared.
     inspector = sa.inspect(op.get_bind())
     have = {c["name"] for c in inspector.get_columns("runs")}
-    new = [
+    new: list[sa.Column[Any]] = [
         sa.Column("entity", sa.String(128), nullable=True),
         sa.Column("tags", _JSON, nullable=True),
         sa.Column("notes", sa.Text, nullable=True),
