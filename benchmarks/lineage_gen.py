@@ -46,7 +46,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-GENERATOR_VERSION = 2
+GENERATOR_VERSION = 3
 PROJECT = "bench"
 HUBS = 8
 FEATURES_PER_STEP = 2  # feature runs per chain and step
@@ -134,7 +134,9 @@ def _clock(step: int) -> Iterator[str]:
     return (f"{base}.{n:06d}" for n in range(1_000_000))
 
 
-def _records(params: Params, w: _Writer, manifest_digest: str, coll_ids: dict[str, int]) -> dict[str, int]:
+def _records(
+    params: Params, w: _Writer, manifest_digest: str, digest: str, coll_ids: dict[str, int]
+) -> dict[str, int]:
     """Write every run, version and edge; returns the newest version index per collection."""
     rng = random.Random(params.seed)
     K, L = params.chains, params.chain_length
@@ -149,7 +151,6 @@ def _records(params: Params, w: _Writer, manifest_digest: str, coll_ids: dict[st
         idx = next_index[coll]
         next_index[coll] = idx + 1
         vid = version_id(params, coll, idx)
-        digest = hashlib.md5(vid.encode()).hexdigest()
         version_keys[vid] = len(version_keys) + 1
         w.add("versions", (vid, coll_ids[coll], idx, digest, manifest_digest, run, now, now, version_keys[vid]))
         edge_id += 1
@@ -221,13 +222,14 @@ def _records(params: Params, w: _Writer, manifest_digest: str, coll_ids: dict[st
     return {c: n - 1 for c, n in next_index.items() if n}
 
 
-def _empty_manifest_digest(home: Path) -> str:
-    """Create the store the artiflow way and store an empty manifest in it."""
+def _empty_manifest_digest(home: Path) -> tuple[str, str]:
+    """Create the store the artiflow way and store an empty manifest in it: the manifest's blob
+    digest, and the content digest every version records (that of an empty manifest)."""
     from artiflow import Manifest, Store
 
     store = Store.open(home=home)
     try:
-        return str(store.blobs.put_bytes(Manifest().to_json()))
+        return str(store.blobs.put_bytes(Manifest().to_json())), Manifest().digest()
     finally:
         store.close()
 
@@ -235,7 +237,7 @@ def _empty_manifest_digest(home: Path) -> str:
 def generate(params: Params, home: Path) -> dict[str, Any]:
     """Write the store into ``home`` (which must not exist yet); returns the plan."""
     started = time.perf_counter()
-    manifest_digest = _empty_manifest_digest(home)
+    manifest_digest, content_digest = _empty_manifest_digest(home)
     conn = sqlite3.connect(home / "artiflow.db", isolation_level=None)
     try:
         conn.execute("PRAGMA journal_mode=OFF")  # a half-written store is thrown away, never read
@@ -255,7 +257,7 @@ def generate(params: Params, home: Path) -> dict[str, Any]:
         )
         coll_ids = {name: n + 1 for n, name in enumerate(names)}
         w = _Writer(conn)
-        newest = _records(params, w, manifest_digest, coll_ids)
+        newest = _records(params, w, manifest_digest, content_digest, coll_ids)
         conn.executemany(
             "INSERT INTO aliases (collection_id, alias, version_id) VALUES (?, 'latest', ?)",
             [(coll_ids[c], version_id(params, c, i)) for c, i in newest.items()],

@@ -103,8 +103,9 @@ def test_put_file_uri_logs_a_reference(make_tree: Callable[..., Path]) -> None:
 
 def test_put_missing_path_fails_before_opening_a_run(tmp_path: Path, store: artiflow.Store) -> None:
     fails(cli("put", tmp_path / "nope", "--name", "x"), "Nothing to log at", "nope")
-    fails(cli("put", "ftp://host/key", "--name", "x"), "'ftp' are not supported")
     assert store.metadata.list_runs() == []
+    ok(cli("put", "ftp://host/key", "--name", "x"))  # another scheme is tracked by its URI, as in W&B
+    assert artiflow.Api(store=store).artifact("uncategorized/x:latest").manifest.contents["key"].ref == "ftp://host/key"
 
 
 def test_put_type_collision_is_refused_and_changes_nothing(cats: Path, store: artiflow.Store) -> None:
