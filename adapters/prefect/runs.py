@@ -62,14 +62,18 @@ class Identity:
     def of_task_run(cls, ctx: TaskRunContext | None, task_name: str, parameters: dict[str, Any]) -> Identity:
         if ctx is None:  # the function was called directly, e.g. ``my_task.fn(...)`` in a unit test
             return cls(None, None, None, task_name, {"parameters": _jsonable(parameters)}, None, "task")
-        tr = ctx.task_run
+        return cls.of_prefect_task_run(ctx.task_run, task_name, parameters)
+
+    @classmethod
+    def of_prefect_task_run(cls, tr: Any, task_name: str, parameters: dict[str, Any]) -> Identity:
+        """The identity of task run ``tr`` (a Prefect ``TaskRun``), e.g. in a state hook."""
         flow_run_id = str(tr.flow_run_id) if tr.flow_run_id else None
         prefect = {
             "task_run_id": str(tr.id), "task_run_name": tr.name, "task_key": tr.task_key,
             "flow_run_id": flow_run_id, "run_count": tr.run_count, "tags": sorted(tr.tags),
         }
         return cls(
-            run_id=str(tr.id), name=tr.name, group=flow_run_id or str(tr.id), job_type=ctx.task.name,
+            run_id=str(tr.id), name=tr.name, group=flow_run_id or str(tr.id), job_type=task_name,
             config={"prefect": prefect, "parameters": _jsonable(parameters)},
             prefect_run_id=str(tr.id), kind="task", task_run_id=str(tr.id), flow_run_id=flow_run_id,
         )

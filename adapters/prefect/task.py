@@ -111,8 +111,10 @@ class ArtifactTask(Task[P, R]):
     Cache keys see artifact inputs as the version they resolve to when the run starts (see
     :mod:`.caching`): Prefect's default policy and ``INPUTS`` in ``cache_policy=`` become
     :data:`~.caching.ARTIFACT_INPUTS`, so a moved alias misses and identical content hits. A
-    cache hit (state ``Cached``) does not call the function, so it opens no Run; its result is
-    still the ``ArtifactRef`` of the exact version the cached run logged.
+    cache hit (state ``Cached``) does not call the function; its result is still the
+    ``ArtifactRef`` of the exact version the cached run logged, and an ``on_completion`` hook
+    (:func:`record_cached_use`) opens a Run for the cached task run that uses that version, with
+    a log line ``artiflow: cached …``.
     """
 
     def __init__(
@@ -145,6 +147,8 @@ class ArtifactTask(Task[P, R]):
         self._artiflow_outputs = outputs
         self._artiflow_fn = user_fn
         self.fn = cast(Callable[P, R], _wrap(user_fn, self.artiflow))
+        if record_cached_use not in self.on_completion_hooks:  # with_options copies the hooks
+            self.on_completion_hooks = [*self.on_completion_hooks, record_cached_use]
 
     def with_options(  # type: ignore[override]
         self,
@@ -316,6 +320,48 @@ def _wrap(fn: Callable[..., Any], spec: TaskSpec) -> Callable[..., Any]:
     # Prefect's cache keys hash the code of the task's source function: keep it the user's.
     setattr(wrapper, "__prefect_task_source__", fn)  # noqa: B010
     return wrapper
+
+
+def record_cached_use(task: Task[Any, Any], task_run: Any, state: Any) -> None:
+    """An ``on_completion`` hook: a cache hit (state ``Cached``) calls no function, so it opens a Run
+    here that uses every version the cached result names, and says so in the task run's log."""
+    spec = getattr(task, "artiflow", None)
+    if state.name != "Cached" or not isinstance(spec, TaskSpec):
+        return
+    try:
+        refs = cached_refs(state.result(raise_on_failure=False))
+        if not refs:
+            return
+        from prefect.context import TaskRunContext
+        from prefect.logging.loggers import task_run_logger
+
+        ctx = TaskRunContext.get()
+        store, project = target(spec.handle, spec.project)
+        params = dict(ctx.parameters) if ctx is not None else {}
+        scope = Scope(Identity.of_prefect_task_run(task_run, task.name, params), project, store, ui=False)
+        failed = True
+        try:
+            for ref in refs:
+                used = scope.run().use_artifact(ref.resolve(store), use_as="cached")
+                task_run_logger(task_run, task=task).info(
+                    f"artiflow: cached {used.qualified_name} (an earlier run's result, reused and recorded as used)"
+                )
+            failed = False
+        finally:
+            scope.finish(failed=failed)
+    except Exception:  # noqa: BLE001 - recording lineage must never fail a cached task
+        logging.getLogger(__name__).exception("artiflow could not record the use of a cached result.")
+
+
+def cached_refs(value: Any) -> list[ArtifactRef]:
+    """Every ``ArtifactRef`` in a task result (also inside lists, tuples and dicts), once each."""
+    if isinstance(value, ArtifactRef):
+        return [value]
+    if isinstance(value, dict):
+        value = list(value.values())
+    if isinstance(value, list | tuple):
+        return list(dict.fromkeys(r for v in value for r in cached_refs(v)))
+    return []
 
 
 def open_scope(

@@ -7,7 +7,9 @@ committed version's digest, and always together with the store they live in.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
+
 import pytest
 from prefect import flow, task
 from prefect.cache_policies import INPUTS, TASK_SOURCE
@@ -59,6 +61,23 @@ def test_moving_latest_reruns_a_cached_task_and_identical_content_hits() -> None
     assert moved != first
     summary = artiflow.Api().artifact(moved.qualified_name)
     assert summary.get("summary") == {"rows": 2}
+
+
+def test_a_cache_hit_records_a_use_of_the_cached_version_and_says_so(caplog: pytest.LogCaptureFixture) -> None:
+    CALLS.clear()
+    log_features("c\n")
+    first = report_flow()
+    with caplog.at_level(logging.INFO, logger="prefect.task_runs"):
+        again = report_flow()
+    assert CALLS == ["v0"] and again == first  # a hit: the function did not run
+    api = artiflow.Api()
+    summary = api.artifact(first.qualified_name)
+    [producer] = [r for r in api.runs("shop") if r.job_type == "summarize" and r.logged_artifacts()]
+    [reuser] = summary.used_by()  # the cached task run: its own Run, which used the cached version
+    assert reuser.job_type == "summarize" and reuser.id != producer.id and reuser.state == "finished"
+    assert reuser.logged_artifacts() == []
+    lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("artiflow: cached")]
+    assert lines == [f"artiflow: cached {first.qualified_name} (an earlier run's result, reused and recorded as used)"]
 
 
 @artifact_task(project="shop")
