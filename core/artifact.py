@@ -27,7 +27,7 @@ from typing import IO, TYPE_CHECKING, Any
 from . import download, names, userdata
 from .names import entry_path
 from .drafting import Draft
-from .entry import ArtifactEntry
+from .entry import ArtifactEntry, entry_reference
 from .errors import ArtiflowError, EntryNotFoundError
 from .identity import runs_module
 from .attributes import Attributes
@@ -35,10 +35,9 @@ from .manifest import Manifest, ManifestEntry
 from .metadata import VersionEdit, VersionRecord
 from .references import ARTIFACT_SCHEME
 from .serializers import EXTRA_KEY, Serializer, SerializerRegistry, default_registry
-from .store import Store
 
 if TYPE_CHECKING:
-    from .store import Progress
+    from .store import Progress, Store
 
 class Artifact(Attributes):
     """A draft or logged artifact version (see the module docstring)."""
@@ -167,13 +166,9 @@ class Artifact(Attributes):
         """
         self._draft()
         if isinstance(uri, ArtifactEntry) or uri.startswith(f"{ARTIFACT_SCHEME}://"):
-            store, ref = artifact_ref(uri)
-            target = store.artifact_entry(ref)
-            path = entry_path(name or (uri.path if isinstance(uri, ArtifactEntry) else ref.split("/", 3)[3]))
-            self._contents.add_entries(
-                [ManifestEntry(path=path, digest=target.digest, size=target.size, ref=ref)], owner=self._name
-            )
-            return [ArtifactEntry(self, path)]
+            entry = entry_reference(uri, name)
+            self._contents.add_entries([entry], owner=self._name)
+            return [ArtifactEntry(self, entry.path)]
         paths = self._contents.add_reference(
             uri, name, checksum=checksum, max_objects=max_objects, storage_options=storage_options,
             owner=self._name,
@@ -468,14 +463,6 @@ class Artifact(Attributes):
         art = cls.__new__(cls)
         art._init(names.artifact_name(rec.name), rec.type, rec.description, None, None)
         return art.attach(store, rec)
-
-
-def artifact_ref(ref: str | ArtifactEntry) -> tuple[Store, str]:
-    """The store and ``wandb-artifact://<id>/<path>`` URI of another version's entry."""
-    if isinstance(ref, str):
-        return Store.open(), ref
-    owner = ref._artifact
-    return owner._logged_store("add_reference"), f"{ARTIFACT_SCHEME}://{owner.id}/{ref.path}"
 
 
 def add_path(artifact: Artifact, path: str) -> None:

@@ -5,9 +5,13 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any
 
+from .manifest import ManifestEntry
+from .names import entry_path
+from .references import ARTIFACT_SCHEME
+from .store import Store
+
 if TYPE_CHECKING:
     from .artifact import Artifact
-    from .manifest import ManifestEntry
 
 
 class ArtifactEntry:
@@ -74,3 +78,17 @@ class ArtifactEntry:
 
     def __hash__(self) -> int:
         return hash((id(self._artifact), self.path))
+
+
+def entry_reference(ref: str | ArtifactEntry, name: str | None) -> ManifestEntry:
+    """The entry referencing another version's entry: ``other.get_entry(path)``, or
+    ``wandb-artifact://<version id>/<path>`` looked up in the default store. It records the target's
+    digest, and a download fetches the target's content."""
+    if isinstance(ref, str):
+        store, uri = Store.open(), ref
+    else:
+        owner = ref._artifact
+        store, uri = owner._logged_store("add_reference"), f"{ARTIFACT_SCHEME}://{owner.id}/{ref.path}"
+    target = store.artifact_entry(uri)
+    path = entry_path(name or (ref.path if isinstance(ref, ArtifactEntry) else uri.split("/", 3)[3]))
+    return ManifestEntry(path=path, digest=target.digest, size=target.size, ref=uri)

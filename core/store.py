@@ -177,7 +177,7 @@ class Store:
                 todo.append(i)
                 if digest is not None:
                     gone.append(digest)
-        self._mark_fresh(reused, gone)
+        self._mark_fresh((), gone)  # reused blobs are looked up again at commit, as gc may race them
         total = sum(staged[i].size for i in todo)
         lock = threading.Lock()
         learned: list[tuple[tuple[int, int, int, int, int], str]] = []
@@ -197,6 +197,20 @@ class Store:
 
         if todo:
             self._parallel(store_one, todo, total)
+        if reused:  # a gc that looked at a reused blob just before it was freshened may have removed it
+            done = set(todo)
+            kept = [i for i in range(len(staged)) if i not in done]
+            missing: list[int] = []
+
+            def recheck(j: int) -> None:
+                entry = entries[kept[j]]
+                if entry is not None and not self.blobs.has(entry.digest):
+                    with lock:
+                        missing.append(kept[j])
+
+            self._each(recheck, len(kept))
+            if missing:
+                self._parallel(store_one, sorted(missing), sum(staged[i].size for i in missing))
         self._mark_fresh(d for _, d in learned)
         if self.digest_cache is not None:
             self.digest_cache.put_many(learned)

@@ -283,7 +283,9 @@ def test_quiet_put_and_get_print_only_the_result(cats: Path, tmp_path: Path) -> 
 
 
 def test_shell_completion_installs_and_completes(tmp_path: Path) -> None:
-    env = {**os.environ, "HOME": str(tmp_path), "SHELL": "/bin/bash"}
+    # Name the shell instead of letting shellingham find it in the process tree, which holds no
+    # shell when the tests run under an agent or a service manager rather than a terminal.
+    env = {**os.environ, "HOME": str(tmp_path), "SHELL": "/bin/bash", "_TYPER_COMPLETE_TEST_DISABLE_SHELL_DETECTION": "1"}
     cmd = [sys.executable, "-m", "artiflow.cli"]
     done = subprocess.run([*cmd, "--install-completion", "bash"], env=env, capture_output=True, text=True,
                           timeout=120)

@@ -17,3 +17,13 @@ def test_the_readme_drop_in_example_runs() -> None:
     assert run.state == "finished" and run.entity == "team" and run.tags == ("baseline",)
     assert run.config == {"lr": 0.01, "epochs": 2} and run.summary == {"epoch": 1, "loss": 0.5}
     assert artiflow.Api().artifact("pets/labels:latest").get("labels").data == [[1, "cat"], [2, "dog"]]
+
+
+def test_the_readme_registry_example_runs(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.chdir(tmp_path)
+    section = README.read_text().split("## W&B drop-in", 1)[1].split("\n## ", 1)[0]
+    code = section.split("```python\n")[2].split("```", 1)[0]
+    exec(compile(code, "README.md", "exec"), {})
+    scratch = artiflow.Api().artifact("pets/scratch:latest")
+    assert scratch.ttl is not None and scratch.ttl.days == 7
+    assert artiflow.Api().artifact("model-registry/pet-detector:latest").source_name == "detector:v0"
