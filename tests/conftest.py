@@ -169,11 +169,19 @@ def _no_current_run_left() -> Iterator[None]:
         artiflow.finish()
 
 
+def _finish_current_run_of(store: artiflow.Store) -> None:
+    """Finish a test's ``artiflow.run`` on ``store`` while the store is still open (and its database exists)."""
+    current = artiflow.run
+    if current is not None and getattr(current, "store", None) is store:
+        artiflow.finish()
+
+
 @pytest.fixture
 def store(backend: Backend) -> Iterator[artiflow.Store]:
     """A fresh store on each backend (see the module docstring)."""
     s = backend.open()
     yield s
+    _finish_current_run_of(s)
     s.close()
 
 
@@ -182,6 +190,7 @@ def local_store(tmp_path: Path, _empty_sqlite: Path) -> Iterator[artiflow.Store]
     """A fresh embedded store, for tests about the local disk or SQLite themselves."""
     s = artiflow.Store.open(home=_home_with_empty_database(_empty_sqlite, tmp_path / "home"))
     yield s
+    _finish_current_run_of(s)
     s.close()
 
 

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, cast, overload
 from prefect import Task
 from prefect.cache_policies import NO_CACHE
 
-from artiflow import Artifact, Settings, Store
+from artiflow import Settings, Store
 
 from . import ui
 from .caching import artifact_aware, register_cache_transform
