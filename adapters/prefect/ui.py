@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from artiflow import Artifact
 
+from . import assets
 from .runs import Scope
 
 if TYPE_CHECKING:
@@ -166,7 +167,9 @@ def publish_uses(scope: Scope) -> threading.Thread | None:
 
 
 def publish(scope: Scope, early: threading.Thread | None = None) -> None:
-    """Create the scope's Prefect artifacts through the sync client; log and swallow failures."""
+    """Create the scope's Prefect artifacts (and asset events) through the sync client; log and swallow failures."""
+    if scope.ui:
+        assets.emit(scope)
     try:
         if scope.ui and (scope.logged or scope.used[scope.announced_uses :]):
             from prefect.client.orchestration import get_client
@@ -183,6 +186,7 @@ async def apublish(scope: Scope) -> None:
     """:func:`publish` for async tasks and flows."""
     if not scope.ui or not (scope.logged or scope.used):
         return
+    assets.emit(scope)
     try:
         from prefect.client.orchestration import get_client
 
