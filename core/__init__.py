@@ -18,8 +18,9 @@ Architecture: a one-way tower, each layer importing only the layers below it (ch
     artiflow             this facade (``__all__``)
     api, runs, artifact  Api; Run and init (runextras: collaborative, registry, model and file
                          methods); Artifact, a facade over identity (name, version, aliases,
-                         lineage), linked (registry links), drafting (adding content) and
-                         download (reading it); registry (link collections)
+                         lineage), linked (registry links), attributes (W&B's extra fields),
+                         reading (entries, get, downloads, over download.py), drafting (adding
+                         content) and editing (save() as a delta); registry (link collections)
     collab, gc           collaborative versions; garbage collection
     store                Store: blobs + metadata + lineage graph; notifies run listeners
     openlineage          a run listener the Store subscribes when OpenLineage export is on

@@ -11,7 +11,7 @@ from .references import ARTIFACT_SCHEME
 from .store import Store
 
 if TYPE_CHECKING:
-    from .artifact import Artifact
+    from .reading import Reading
 
 
 class ArtifactEntry:
@@ -28,7 +28,7 @@ class ArtifactEntry:
     '.../data/tabby.txt'
     """
 
-    def __init__(self, artifact: Artifact, path: str) -> None:
+    def __init__(self, artifact: Reading, path: str) -> None:
         self._artifact = artifact
         self.path = path
 
