@@ -1,7 +1,8 @@
 """Versions in the Prefect UI, as Prefect artifacts. Best effort: a failure here never fails a task.
 
 - Each **new version** becomes a keyed markdown artifact, the *version card* (``name:vN``,
-  aliases, digest, size, files, producing run, input versions). The key is one per collection
+  aliases, digest, size, files, producing run, input versions). A card is a snapshot: its
+  aliases are marked "as logged", since Prefect cannot be told when they move later. The key is one per collection
   (:func:`card_key`), so Prefect's history of that key lists the versions.
 - Each **use** becomes a keyless link artifact on the consuming task run.
 
@@ -78,7 +79,7 @@ def version_card(artifact: Artifact, scope: Scope, parts: int = 0) -> str:
         "|---|---|",
         f"| artifact | `{artifact.qualified_name}` |",
         f"| type | {artifact.type} |",
-        f"| aliases | {aliases} |",
+        f"| aliases (as logged) | {aliases}; they may move later: `artiflow show {artifact.qualified_name}` has the current ones |",
         f"| digest | `{artifact.digest}` |",
         f"| size | {_size(artifact.size)} in {artifact.file_count} file(s) |",
         f"| logged by | {producer} |",
