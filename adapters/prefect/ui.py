@@ -1,7 +1,8 @@
 """Versions in the Prefect UI, as Prefect artifacts. Best effort: a failure here never fails a task.
 
 - Each **new version** becomes a keyed markdown artifact, the *version card* (``name:vN``,
-  aliases, digest, size, files, producing run, input versions). The key is one per collection
+  aliases, digest, size, files, producing run, input versions). A card is a snapshot: its
+  aliases are marked "as logged", since Prefect cannot be told when they move later. The key is one per collection
   (:func:`card_key`), so Prefect's history of that key lists the versions.
 - Each **use** becomes a keyless link artifact on the consuming task run.
 
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from artiflow import Artifact
 
+from . import assets
 from .runs import Scope
 
 if TYPE_CHECKING:
@@ -77,7 +79,7 @@ def version_card(artifact: Artifact, scope: Scope, parts: int = 0) -> str:
         "|---|---|",
         f"| artifact | `{artifact.qualified_name}` |",
         f"| type | {artifact.type} |",
-        f"| aliases | {aliases} |",
+        f"| aliases (as logged) | {aliases}; they may move later: `artiflow show {artifact.qualified_name}` has the current ones |",
         f"| digest | `{artifact.digest}` |",
         f"| size | {_size(artifact.size)} in {artifact.file_count} file(s) |",
         f"| logged by | {producer} |",
@@ -166,7 +168,9 @@ def publish_uses(scope: Scope) -> threading.Thread | None:
 
 
 def publish(scope: Scope, early: threading.Thread | None = None) -> None:
-    """Create the scope's Prefect artifacts through the sync client; log and swallow failures."""
+    """Create the scope's Prefect artifacts (and asset events) through the sync client; log and swallow failures."""
+    if scope.ui:
+        assets.emit(scope)
     try:
         if scope.ui and (scope.logged or scope.used[scope.announced_uses :]):
             from prefect.client.orchestration import get_client
@@ -183,6 +187,7 @@ async def apublish(scope: Scope) -> None:
     """:func:`publish` for async tasks and flows."""
     if not scope.ui or not (scope.logged or scope.used):
         return
+    assets.emit(scope)
     try:
         from prefect.client.orchestration import get_client
 

@@ -87,6 +87,7 @@ def test_a_map_builds_one_version_that_consumers_receive() -> None:
     cards = [a for a in prefect_artifacts(flow_run_id) if a.key == "artiflow-maps--shards"]
     assert len(cards) == 1 and str(cards[0].task_run_id) == finisher  # one version, one card
     assert "| parts | 4, one per mapped run" in cards[0].data
+    assert "| aliases (as logged) | `latest`; they may move later: `artiflow show maps/shards:v0`" in cards[0].data
 
 
 def test_the_same_parts_again_make_no_new_version() -> None:
