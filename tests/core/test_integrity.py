@@ -373,7 +373,7 @@ def test_gc_aborts_stale_multipart_uploads(backend: Any, store: artiflow.Store) 
     bucket, prefix = base.split("/", 1)
     fs.call_s3("create_multipart_upload", Bucket=bucket, Key=f"{prefix}/tmp/crashed")
     report = collect_garbage(store, dry_run=False, now=time.time() + 7200)
-    assert report.uploads == [f"tmp/crashed"]
+    assert report.uploads == ["tmp/crashed"]
     left = fs.call_s3("list_multipart_uploads", Bucket=bucket, Prefix=prefix).get("Uploads", [])
     assert left == []
 
