@@ -5,8 +5,10 @@ an HTTP server for ``http://`` examples. Every test runs in its own working dire
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
+import tempfile
 import threading
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -31,13 +33,6 @@ def files() -> Callable[..., None]:
     return make
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Samples name their buckets (``mybucket``): under pytest-xdist, one worker runs all that use them."""
-    for item in items:
-        if "s3_buckets" in getattr(item, "fixturenames", ()):
-            item.add_marker(pytest.mark.xdist_group("seed-s3-buckets"))
-
-
 @pytest.fixture
 def s3_buckets(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[str], Any]]:
     """``make(bucket)`` creates a bucket on the loopback S3 server; the samples reach it through the environment."""
@@ -52,18 +47,46 @@ def s3_buckets(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[str], Any]
         key="testing", secret="testing", client_kwargs={"endpoint_url": S3_ENDPOINT}, skip_instance_cache=True,
         use_listings_cache=False,
     )
+    import boto3
+
+    client = boto3.client(
+        "s3", endpoint_url=S3_ENDPOINT, aws_access_key_id="testing", aws_secret_access_key="testing",
+        region_name="us-east-1",
+    )
     made: list[str] = []
+    # Samples name their buckets (``mybucket``), so tests on one S3 server take turns with them:
+    # an exclusive lock per server, held for the test, whichever xdist worker (or run) holds it.
+    lock_path = Path(tempfile.gettempdir()) / f"artiflow-seed-s3-{hashlib.md5(S3_ENDPOINT.encode()).hexdigest()[:12]}.lock"
+    lock = open(lock_path, "a")  # noqa: SIM115 - held until the fixture ends
+    fcntl.flock(lock, fcntl.LOCK_EX)
+
+    def empty(bucket: str) -> None:
+        """Every object, object version and unfinished upload gone: a bucket can be reused as new."""
+        for page in client.get_paginator("list_object_versions").paginate(Bucket=bucket):
+            for item in [*page.get("Versions", []), *page.get("DeleteMarkers", [])]:
+                client.delete_object(Bucket=bucket, Key=item["Key"], VersionId=item["VersionId"])
+        for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+            for item in page.get("Contents", []):
+                client.delete_object(Bucket=bucket, Key=item["Key"])
+        for upload in client.list_multipart_uploads(Bucket=bucket).get("Uploads", []):
+            client.abort_multipart_upload(Bucket=bucket, Key=upload["Key"], UploadId=upload["UploadId"])
 
     def make(bucket: str) -> Any:
-        if fs.exists(bucket):
-            fs.rm(bucket, recursive=True)
-        fs.mkdir(bucket)
+        try:
+            client.create_bucket(Bucket=bucket)
+        except (client.exceptions.BucketAlreadyOwnedByYou, client.exceptions.BucketAlreadyExists):
+            empty(bucket)
         made.append(bucket)
+        fs.invalidate_cache()
         return fs
 
-    yield make
-    for bucket in made:
-        fs.rm(bucket, recursive=True)
+    try:
+        yield make
+        for bucket in made:
+            empty(bucket)
+    finally:
+        fcntl.flock(lock, fcntl.LOCK_UN)
+        lock.close()
 
 
 class _Files(BaseHTTPRequestHandler):
