@@ -27,6 +27,7 @@ RANKS: dict[str, int] = {
     "artiflow.names": 1,
     "artiflow.userdata": 1,
     "artiflow.progress": 1,
+    "artiflow.units": 1,
     "artiflow.lineage.": 1,
     "artiflow.digestcache": 2,
     "artiflow.data_types": 2,

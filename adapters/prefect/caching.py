@@ -31,10 +31,14 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from prefect.cache_policies import STABLE_TRANSFORMS, CachePolicy, CompoundCachePolicy, Inputs
-from prefect.utilities.hashing import hash_objects
-
 from artiflow import Artifact, Store, names
+from prefect.cache_policies import (
+    STABLE_TRANSFORMS,
+    CachePolicy,
+    CompoundCachePolicy,
+    Inputs,
+)
+from prefect.utilities.hashing import hash_objects
 
 from .flow import target
 from .parts import PartRef

@@ -38,11 +38,9 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from artiflow import Artifact, ArtifactNotFoundError, Store, collab
 from prefect.futures import PrefectFuture, PrefectFutureList, PrefectTaskRunFuture
 from pydantic import BaseModel, ConfigDict, Field
-
-from artiflow import Artifact, ArtifactNotFoundError, Store
-from artiflow import collab
 
 from .refs import ArtifactRef
 

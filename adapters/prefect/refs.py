@@ -13,9 +13,8 @@ True
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
-
 from artiflow import Artifact, DigestMismatchError, Store
+from pydantic import BaseModel, ConfigDict
 
 
 class ArtifactRef(BaseModel):

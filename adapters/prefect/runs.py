@@ -34,10 +34,9 @@ from .refs import ArtifactRef
 from .say import logged_line, say
 
 if TYPE_CHECKING:
-    from prefect.futures import PrefectFutureList
-
     from artiflow import Progress
     from prefect.context import EngineContext, TaskRunContext
+    from prefect.futures import PrefectFutureList
 
 log = logging.getLogger(__name__)
 

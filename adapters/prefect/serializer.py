@@ -22,10 +22,9 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
+from artiflow import Artifact, names
 from prefect.serializers import Serializer
 from pydantic import Field
-
-from artiflow import Artifact, names
 
 from .flow import target
 from .refs import ArtifactRef

@@ -29,13 +29,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, cast, overload
 
+from artiflow import Settings, Store
 from prefect import Task
 from prefect.cache_policies import NO_CACHE
 
-from artiflow import Settings, Store
-
 from . import ui
-from .caching import artifact_aware, register_cache_transform
 from .binding import (
     Output,
     OutputSpec,
@@ -46,6 +44,7 @@ from .binding import (
     normalize_outputs,
     parameters_of,
 )
+from .caching import artifact_aware, register_cache_transform
 from .flow import project_is_default, running, target
 from .parts import DEFAULT_PREFIX, Part, group, map_parts, part_refs, unwrap_parts
 from .refs import ArtifactRef

@@ -21,6 +21,7 @@ from artiflow import Artifact
 
 from . import assets
 from .runs import Scope
+from .say import human_size
 
 if TYPE_CHECKING:
     from prefect.client.schemas.actions import ArtifactCreate
@@ -53,14 +54,6 @@ def card_key(project: str, name: str) -> str:
     return f"{slug[: MAX_KEY - 9].rstrip('-')}-{digest}"
 
 
-def _size(n: int) -> str:
-    size = float(n)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if size < 1024 or unit == "GiB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    raise AssertionError("unreachable")
-
 
 def version_card(artifact: Artifact, scope: Scope, parts: int = 0) -> str:
     """The markdown of a version card (not indented: Prefect renders it as is)."""
@@ -81,7 +74,7 @@ def version_card(artifact: Artifact, scope: Scope, parts: int = 0) -> str:
         f"| type | {artifact.type} |",
         f"| aliases (as logged) | {aliases}; they may move later: `artiflow show {artifact.qualified_name}` has the current ones |",
         f"| digest | `{artifact.digest}` |",
-        f"| size | {_size(artifact.size)} in {artifact.file_count} file(s) |",
+        f"| size | {human_size(artifact.size)} in {artifact.file_count} file(s) |",
         f"| logged by | {producer} |",
         f"| inputs | {inputs} |",
     ]
@@ -91,7 +84,7 @@ def version_card(artifact: Artifact, scope: Scope, parts: int = 0) -> str:
         lines += ["", artifact.description]
     entries = list(artifact.manifest)
     lines += ["", f"**Files** ({len(entries)})", ""]
-    lines += [f"- `{e.path}` — {_size(e.size or 0)}" for e in entries[:MAX_FILES]]
+    lines += [f"- `{e.path}` — {human_size(e.size or 0)}" for e in entries[:MAX_FILES]]
     if len(entries) > MAX_FILES:
         lines.append(f"- … and {len(entries) - MAX_FILES} more")
     return "\n".join(lines) + "\n"

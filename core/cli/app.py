@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-
 from artiflow import __version__
 
 from .browse import ls, show

@@ -5,16 +5,16 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Annotated
 
+import artiflow
 import typer
 from rich.markup import escape
 
-import artiflow
-
 from .. import names
 from ..errors import ArtifactNotFoundError
+from ..units import human_size
 from .context import JsonOption, RefArg, cli_state, report_errors, resolve
 from .records import collection_record, latest_of, run_record, version_record
-from .render import Listing, describe_run, emit_json, human_size, when
+from .render import Listing, describe_run, emit_json, when
 
 if TYPE_CHECKING:
     from artiflow import Artifact, ManifestEntry

@@ -26,14 +26,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
+import artiflow
 import typer
 from rich.markup import escape
 
-import artiflow
-
 from ..digestcache import DigestCache, stat_key
+from ..units import human_size
 from .context import JsonOption, cli_state, report_errors
-from .render import Listing, count, emit_json, human_size, iso, parse_size
+from .render import Listing, count, emit_json, iso, parse_size
 
 if TYPE_CHECKING:
     from artiflow import Settings

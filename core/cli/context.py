@@ -11,11 +11,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, ParamSpec, TypeVar
 
+import artiflow
 import typer
 from rich.console import Console
 from rich.markup import escape
-
-import artiflow
 
 from ..errors import ArtifactNotFoundError, ArtiflowError, StoreError
 from ..names import ArtifactPath, is_version

@@ -6,13 +6,13 @@ import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Annotated, Any
 
+import artiflow
 import typer
 from rich.markup import escape
 
-import artiflow
-
+from ..units import human_size
 from .context import JsonOption, cli_state, complete_ref, report_errors, resolve
-from .render import Listing, count, emit_json, human_size
+from .render import Listing, count, emit_json
 
 if TYPE_CHECKING:
     from artiflow import Artifact, ManifestEntry
@@ -80,9 +80,6 @@ class Diff:
         }
 
 
-def _size(n: int | None) -> str:
-    return "-" if n is None else human_size(n)
-
 
 @report_errors
 def diff(
@@ -122,11 +119,11 @@ def _print(out: Any, d: Diff) -> None:
     out.print(f"--- {escape(d.a.qualified_name)}\n+++ {escape(d.b.qualified_name)}")
     rows = Listing("change", "path", "size", right=("size",))
     for e in d.added:
-        rows.add_row("+", e.path, _size(e.size))
+        rows.add_row("+", e.path, human_size(e.size))
     for e in d.removed:
-        rows.add_row("-", e.path, _size(e.size))
+        rows.add_row("-", e.path, human_size(e.size))
     for ea, eb in d.changed:
-        rows.add_row("~", ea.path, f"{_size(ea.size)} -> {_size(eb.size)}")
+        rows.add_row("~", ea.path, f"{human_size(ea.size)} -> {human_size(eb.size)}")
     if rows.rows:
         rows.print(out)
     for key, (va, vb) in d.metadata.items():

@@ -9,14 +9,14 @@ from __future__ import annotations
 import sys
 from typing import TYPE_CHECKING, Annotated
 
+import artiflow
 import typer
 from rich.markup import escape
 
-import artiflow
-
 from ..errors import ArtifactNotFoundError, ArtiflowError
+from ..units import human_size
 from .context import RefArg, cli_state, report_errors, resolve
-from .render import count, human_size
+from .render import count
 
 if TYPE_CHECKING:
     from artiflow import Api, Artifact

@@ -7,9 +7,15 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from ..gc import DEFAULT_GRACE_SECONDS, MIN_GRACE_SECONDS, collect_garbage, expire_versions
+from ..gc import (
+    DEFAULT_GRACE_SECONDS,
+    MIN_GRACE_SECONDS,
+    collect_garbage,
+    expire_versions,
+)
+from ..units import human_size
 from .context import JsonOption, cli_state, report_errors
-from .render import emit_json, human_size
+from .render import emit_json
 
 
 @report_errors

@@ -10,11 +10,10 @@ import enum
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated
 
+import artiflow
 import typer
 from rich.markup import escape
 from rich.tree import Tree
-
-import artiflow
 
 from ..errors import ArtifactNotFoundError
 from ..names import ArtifactPath, is_version
@@ -41,7 +40,12 @@ class Format(str, enum.Enum):
 
 
 def _export(format_: Format) -> Callable[[LineageResult], str]:
-    from artiflow.lineage import to_dot, to_graphml, to_json, to_mermaid  # networkx: with the command
+    from artiflow.lineage import (  # networkx: with the command
+        to_dot,
+        to_graphml,
+        to_json,
+        to_mermaid,
+    )
 
     exports: dict[Format, Callable[[LineageResult], str]] = {
         Format.json: to_json, Format.dot: to_dot, Format.mermaid: to_mermaid, Format.graphml: to_graphml,

@@ -5,16 +5,16 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Annotated, Any
 
+import artiflow
 import typer
 from rich.markup import escape
 
-import artiflow
-
 from .. import names
 from ..errors import ArtifactNotFoundError
+from ..units import human_size
 from .context import JsonOption, cli_state, report_errors
 from .records import run_record, run_summary, version_record
-from .render import Listing, count, emit_json, human_size, when
+from .render import Listing, count, emit_json, when
 
 if TYPE_CHECKING:
     from artiflow import Api, Run

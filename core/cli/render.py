@@ -21,23 +21,6 @@ if TYPE_CHECKING:
     from artiflow import Run
 
 
-
-def human_size(n: int) -> str:
-    """``1536`` → ``'1.5 KiB'``; bytes stay exact.
-
-    >>> human_size(6), human_size(1536), human_size(3 << 30)
-    ('6 B', '1.5 KiB', '3.0 GiB')
-    """
-    if n < 1024:
-        return f"{n} B"
-    size = float(n)
-    for unit in ("KiB", "MiB", "GiB", "TiB"):
-        size /= 1024
-        if size < 1024 or unit == "TiB":
-            break
-    return f"{size:.1f} {unit}"
-
-
 def parse_size(text: str) -> int:
     """``'10GiB'``, ``'10 GB'`` (read as GiB), ``'512M'``, ``'0'`` → bytes.
 

@@ -7,16 +7,16 @@ from pathlib import Path
 from typing import Annotated
 from urllib.parse import unquote, urlparse
 
+import artiflow
 import typer
 from rich.markup import escape
 
-import artiflow
-
 from .. import names
+from ..units import human_size
 from .context import JsonOption, RefArg, cli_state, report_errors, resolve
 from .progress import TransferProgress
 from .records import version_record
-from .render import count, emit_json, human_size
+from .render import count, emit_json
 
 Quiet = Annotated[
     bool, typer.Option("--quiet", "-q", help="No progress bar or messages: print only the version (put) or the directory (get).")
@@ -63,7 +63,9 @@ def put(
         artifact = artiflow.Artifact(name or default_name(path), type_, description=description)
         # Refuse a type collision before a run is opened and any file is copied.
         store.check_type(project_, artifact.collection_name, type_)
-        from ..artifact import add_path  # the artifact stack loads with the command, not the CLI
+        from ..artifact import (
+            add_path,  # the artifact stack loads with the command, not the CLI
+        )
 
         add_path(artifact, path)
         bar = TransferProgress(state.err, "Storing", delay=state.progress_delay, enabled=not (quiet or as_json))

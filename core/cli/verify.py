@@ -6,10 +6,9 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
+import artiflow
 import typer
 from rich.markup import escape
-
-import artiflow
 
 from .. import names
 from ..digests import md5_file

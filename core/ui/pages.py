@@ -22,6 +22,7 @@ from ..errors import ArtifactNotFoundError, ArtiflowError
 from ..metadata import RunRecord, VersionRecord
 from ..names import ArtifactPath
 from ..store import Store
+from ..units import human_size
 from . import queries
 from .files import TreeCache, diff
 from .view import ViewRequest, lineage_view
@@ -30,22 +31,6 @@ PAGE = 50
 FILES_PAGE = 200
 
 
-def human_size(n: int | None) -> str:
-    """``1536`` → ``'1.5 KiB'``.
-
-    >>> human_size(6), human_size(1536)
-    ('6 B', '1.5 KiB')
-    """
-    if n is None:
-        return "-"
-    if n < 1024:
-        return f"{n} B"
-    size = float(n)
-    for unit in ("KiB", "MiB", "GiB", "TiB"):
-        size /= 1024
-        if size < 1024 or unit == "TiB":
-            break
-    return f"{size:.1f} {unit}"
 
 
 def _when(dt: datetime | None) -> str:

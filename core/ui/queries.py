@@ -17,8 +17,7 @@ from typing import Any, Generic, TypeVar
 
 import sqlalchemy as sa
 
-from ..metadata import MetadataStore, RunRecord, VersionRecord
-from ..metadata import runinfo
+from ..metadata import MetadataStore, RunRecord, VersionRecord, runinfo
 from ..metadata import schema as s
 
 T = TypeVar("T")

@@ -25,7 +25,6 @@ from typing import Any
 from urllib.parse import quote
 
 import networkx as nx
-
 from artiflow.lineage import downstream, label, upstream
 
 from ..metadata import RunRecord
