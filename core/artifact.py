@@ -22,6 +22,7 @@ from dataclasses import replace
 from typing import IO, TYPE_CHECKING, Any
 
 from . import editing, names, userdata
+from .digests import MD5, Algorithm, DigestAlgorithm, algorithm, hasher
 from .drafting import Draft
 from .entry import ArtifactEntry, entry_reference
 from .errors import ArtiflowError
@@ -46,13 +47,20 @@ class Artifact(Reading):
         metadata: dict[str, Any] | None = None,
         incremental: bool = False,
         use_as: str | None = None,
+        storage_region: str | None = None,
+        digest_algorithm: str = MD5,
         *,
         serializers: SerializerRegistry | None = None,
     ) -> None:
+        """``digest_algorithm="XXH128"`` hashes files with XXH128 (W&B's opt-in, SDK 0.29+; needs
+        ``artiflow[xxhash]``) instead of MD5; ``storage_region`` is accepted for W&B and ignored."""
         names.artifact_name(name)
         names.artifact_type(type)
         names.reserved_combination(name, type)
-        self._init(name, type, description, metadata, serializers)
+        alg = algorithm(digest_algorithm)
+        if alg != MD5:
+            hasher(alg)  # a missing xxhash is reported now, not when the artifact is logged
+        self._init(name, type, description, metadata, serializers, alg)
         self._use_as = use_as  # ``incremental`` changes nothing: a new version is always one commit
 
     def _init(
@@ -62,6 +70,7 @@ class Artifact(Reading):
         description: str | None,
         metadata: dict[str, Any] | None,
         serializers: SerializerRegistry | None,
+        digest_algorithm: Algorithm = MD5,
     ) -> None:
         self._name = name
         self._type = type_
@@ -70,7 +79,7 @@ class Artifact(Reading):
         self._aliases: list[str] = []
         self._tags: list[str] = []
         self._serializers = serializers or default_registry()
-        self._contents = Draft(self._serializers)
+        self._contents = Draft(self._serializers, digest_algorithm)
         self._store: Store | None = None
         self._record: VersionRecord | None = None
         self._created: bool | None = None
@@ -195,6 +204,17 @@ class Artifact(Reading):
         path = names.entry_path(item.path if isinstance(item, ArtifactEntry) else item)
         self._contents.remove(path, owner=self._name)
 
+    @property
+    def digest_algorithm(self) -> DigestAlgorithm:
+        """What the files' digests (and the artifact digest) are hashed with: ``MANIFEST_MD5`` or
+        ``MANIFEST_XXH128``, as W&B's ``ArtifactDigestAlgorithm`` (a ``str``).
+
+        >>> artiflow.Artifact("big", "dataset", digest_algorithm="XXH128").digest_algorithm == "MANIFEST_XXH128"
+        True
+        """
+        alg = self._contents.algorithm if self._record is None else self.manifest.digest_algorithm
+        return DigestAlgorithm.of(alg)
+
     # -- persistence ---------------------------------------------------------------------------
 
     def save(self, project: str | None = None, *, store: Store | None = None) -> Artifact:
@@ -238,7 +258,8 @@ class Artifact(Reading):
         """A draft of the next version, starting from this version's files."""
         rec = self._logged("new_draft")
         assert self._store is not None
-        draft = Artifact(rec.name, self._type, self._description, dict(self._metadata), serializers=self._serializers)
+        draft = Artifact(rec.name, self._type, self._description, dict(self._metadata),
+                         digest_algorithm=self.manifest.digest_algorithm, serializers=self._serializers)
         draft._contents.inherit(self._store, self.manifest, rec.id)
         return draft
 
