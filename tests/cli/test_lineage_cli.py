@@ -177,11 +177,16 @@ def test_wide_levels_are_capped(story: Story) -> None:
     story.run("ingest", job_type="ingest", logs=(("raw", "dataset", "r"),))
     for i in range(23):
         story.run(f"user{i:02d}", job_type="eval", uses=("raw:v0",))
-    out = lines(ok(cli("lineage", "p/raw:v0", "--downstream")))
+    out = lines(ok(cli("lineage", "p/raw:v0", "--downstream", "--raw")))
     assert [line for line in out if line.startswith("used by")] == [
         f"used by p/user{i:02d} (eval, finished)" for i in range(20)
     ]
     assert out[-2:] == ["… 3 more", "0 versions and 23 runs downstream of p/raw:v0."]
+    # the 23 runs did the same (used raw:v0, logged nothing): folded, they are one line
+    assert lines(ok(cli("lineage", "p/raw:v0", "--downstream")))[1:] == [
+        "used by p/user00 ×23 (eval, finished)",
+        "0 versions and 23 runs downstream of p/raw:v0 (22 identical re-runs folded).",
+    ]
 
 
 @pytest.mark.parametrize("fmt", ["json", "dot", "mermaid", "graphml"])
@@ -338,5 +343,5 @@ def test_quickstart_lineage_tree(tmp_path: Path) -> None:
         env=env, capture_output=True, text=True, timeout=120, check=True,
     ).stdout
     assert dot.startswith("digraph lineage {") and "\x1b[" not in dot
-    assert '[label="quickstart/pet-model:v0 (model)", shape=box]' in dot
-    assert f'[label="{train.path}", shape=ellipse]' in dot
+    assert '[label="quickstart/pet-model:v0\\nmodel", shape=box]' in dot
+    assert f'"run:{train.id}" [label="{train.name if train.name != train.id else train.path}\\ntrain", shape=ellipse]' in dot
