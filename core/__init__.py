@@ -61,8 +61,8 @@ from .errors import (
 )
 
 if typing.TYPE_CHECKING:
-    from .api import Api, ArtifactCollection, ArtifactType
-    from .artifact import Artifact
+    from .api import Api, ArtifactType
+    from .artifact import Artifact, ArtifactCollection
     from .entry import ArtifactEntry
     from .manifest import Manifest, ManifestEntry
     from .runs import Run
@@ -76,7 +76,7 @@ if typing.TYPE_CHECKING:
 # load the same way.
 _LAZY = {
     "Api": "api",
-    "ArtifactCollection": "api",
+    "ArtifactCollection": "artifact",
     "ArtifactType": "api",
     "Artifact": "artifact",
     "ArtifactEntry": "entry",

@@ -27,3 +27,6 @@ def test_the_readme_registry_example_runs(tmp_path: Path, monkeypatch) -> None: 
     scratch = artiflow.Api().artifact("pets/scratch:latest")
     assert scratch.ttl is not None and scratch.ttl.days == 7
     assert artiflow.Api().artifact("model-registry/pet-detector:latest").source_name == "detector:v0"
+    production = artiflow.Api().artifact("model-registry/pet-detector:production")
+    assert set(production.aliases) == {"latest", "staging", "production"}
+    assert artiflow.Api().artifact("pets/detector:v0").aliases == ["latest"]
