@@ -35,6 +35,7 @@ class BlobStore(Protocol):
         on_chunk: Callable[[int], None] | None = None,
     ) -> None: ...
     def freshen(self, digest: str, size: int | None = None) -> bool: ...
+    def sync(self) -> None: ...
     def quarantine(self, digest: str) -> str | None: ...
     def now(self) -> float: ...
     def delete_if_stale(self, key: str, cutoff: float) -> bool: ...
@@ -46,15 +47,16 @@ class BlobStore(Protocol):
     def temp_keys(self) -> Iterator[str]: ...
 
 
-def open_blob_store(url: str, options: dict[str, Any] | None = None) -> BlobStore:
+def open_blob_store(url: str, options: dict[str, Any] | None = None, *, durable: bool = True) -> BlobStore:
     """A blob store for ``url``: a local directory, ``file://`` URL or any fsspec URL.
 
     ``options`` go to the fsspec filesystem (e.g. ``{"client_kwargs": {"endpoint_url": …}}`` for
-    an S3-compatible server).
+    an S3-compatible server). ``durable=False`` skips the syncs that make a local disk's blobs
+    survive a power loss (object stores keep what they acknowledge, either way).
     """
     protocol = url.split("://", 1)[0] if "://" in url else "file"
     if protocol in ("file", "local"):
-        return LocalBlobStore(url.split("://", 1)[-1] if "://" in url else url)
+        return LocalBlobStore(url.split("://", 1)[-1] if "://" in url else url, durable=durable)
     try:
         import fsspec
 

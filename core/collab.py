@@ -62,6 +62,7 @@ def upsert(
             e.model_copy(update={"path": names.entry_path(prefix + e.path)}) for e in part
         )
     digest = store.blobs.put_bytes(part.to_json())
+    store.blobs.sync()  # another process may finish the version from this part: its blobs come first
     add_part(
         store.metadata, project=project, name=artifact.collection_name, type_=artifact.type,
         distributed_id=distributed_id, run_id=run_id, manifest_digest=digest,
@@ -122,6 +123,7 @@ def finish(
             aliases=tuple(dict.fromkeys([*(a for p in chosen.parts for a in p.aliases), *aliases])),
             tags=tuple(tags), distributed_id=distributed_id,
         )
+        store.blobs.sync()
         try:
             record, created = commit_collab(store.metadata, pending, new, contributors=chosen.parts)
         except CollabChanged:

@@ -71,6 +71,9 @@ class FsspecBlobStore:
         except FileNotFoundError:
             return False
 
+    def sync(self) -> None:
+        """Nothing to do: an object store acknowledges a write once it is stored (its own durability)."""
+
     def _touch(self, key: str, size: int) -> bool:
         if self._s3:
             if size > _S3_COPY_MAX:

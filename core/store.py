@@ -87,8 +87,13 @@ class Store:
         home: str | os.PathLike[str] | None = None,
         database_url: str | None = None,
         storage_url: str | None = None,
+        durable: bool | None = None,
     ) -> Store:
-        """Open (creating if needed) the store the settings describe; explicit arguments win."""
+        """Open (creating if needed) the store the settings describe; explicit arguments win.
+
+        ``durable=False`` opens a scratch store: faster commits, which a power loss may undo
+        (see ``Settings.durable``).
+        """
         overrides: dict[str, Any] = {}
         if home is not None:
             overrides["home"] = Path(home)  # model_copy does not validate: a str would stay a str
@@ -96,6 +101,8 @@ class Store:
             overrides["database_url"] = database_url
         if storage_url is not None:
             overrides["storage_url"] = storage_url
+        if durable is not None:
+            overrides["durable"] = durable
         settings = settings or Settings()
         if overrides:
             settings = settings.model_copy(update=overrides)
@@ -103,9 +110,9 @@ class Store:
             settings=settings,
             metadata=MetadataStore(
                 settings.database, busy_timeout=settings.sqlite_busy_timeout,
-                heartbeat_timeout=settings.heartbeat_timeout,
+                heartbeat_timeout=settings.heartbeat_timeout, durable=settings.durable,
             ),
-            blobs=open_blob_store(settings.storage, settings.storage_options),
+            blobs=open_blob_store(settings.storage, settings.storage_options, durable=settings.durable),
             digest_cache=DigestCache(settings.cache),
             listeners=[openlineage.Exporter(settings)] if openlineage.enabled(settings) else [],
         )
@@ -315,6 +322,7 @@ class Store:
         self.check_type(project, name, type_)
         self.require_blobs(manifest, f"{project}/{name}")
         manifest_digest = self.blobs.put_bytes(manifest.to_json())
+        self.blobs.sync()  # every blob it names is on stable storage before the version exists
         record, created = self.metadata.commit_version(
             NewVersion(
                 project=project, name=name, type=type_, digest=manifest.digest(),
