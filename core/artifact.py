@@ -184,7 +184,11 @@ class Artifact(Reading):
     def add(
         self, obj: Any, name: str, *, serializer: str | Serializer | None = None, overwrite: bool = False
     ) -> ArtifactEntry:
-        """Add a Python object (JSON-able dict/list, numpy array, pandas DataFrame) as ``name.<suffix>``.
+        """Add a Python object (W&B ``Table``/``PartitionedTable``/``Image``, JSON-able dict/list, numpy
+        array, pandas DataFrame) as ``name.<suffix>``.
+
+        An ``Image`` is written as W&B writes it: ``name.image-file.json`` and the picture under
+        ``media/images/`` (Images in a ``Table``'s cells too).
 
         A DataFrame is written as Parquet when pyarrow is installed, else as pandas JSON
         (``serializer="pandas"`` forces JSON); ``get(name)`` reads either. ``serializer`` is a
@@ -194,7 +198,8 @@ class Artifact(Reading):
         ``serializer="pickle"``, and read back only with ``allow_pickle=True``.
         """
         self._draft()
-        return ArtifactEntry(self, self._contents.add_object(obj, name, serializer=serializer, overwrite=overwrite))
+        path = self._contents.add_object(obj, name, serializer=serializer, overwrite=overwrite, owner=self._name)
+        return ArtifactEntry(self, path)
 
     def __setitem__(self, name: str, obj: Any) -> None:
         self.add(obj, name)

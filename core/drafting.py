@@ -29,6 +29,7 @@ from . import names
 from .digests import MD5, Algorithm, b64_to_hex, file_digest
 from .errors import ArtifactNotLoggedError, EntryConflictError, EntryNotFoundError, InvalidNameError
 from .manifest import Manifest, ManifestEntry, stored_entry
+from .media import MediaFiles
 from .references import reference_entries
 from .serializers import EXTRA_KEY, Serializer, SerializerRegistry
 from .staging import StagedFile
@@ -164,7 +165,10 @@ class Draft:
             added.append(entry.path)
         return added
 
-    def add_object(self, obj: Any, name: str, *, serializer: str | Serializer | None, overwrite: bool) -> str:
+    def add_object(
+        self, obj: Any, name: str, *, serializer: str | Serializer | None, overwrite: bool, owner: str = ""
+    ) -> str:
+        """Write ``obj`` as ``name`` + the serializer's suffix, plus any media entries it writes beside it."""
         ser = self.serializers.resolve(serializer, obj)
         path = names.entry_path(ser.filename(name))
         if path in self.paths() and not overwrite:
@@ -172,7 +176,18 @@ class Draft:
         self.claim(path)
         local = Path(self.scratch(), "objects", *path.split("/"))
         local.parent.mkdir(parents=True, exist_ok=True)
-        ser.dump(obj, local)
+        media = MediaFiles(Path(tempfile.mkdtemp(prefix="media-", dir=self.scratch())))
+        ser.write(obj, local, media)
+        # All or nothing: media named by their content are shared, another file at their path is refused.
+        saved = (dict(self.entries), dict(self.staged))
+        try:
+            for media_path, media_local in sorted(media.files.items()):
+                self.put_staged(StagedFile.of(names.entry_path(media_path), str(media_local)),
+                                overwrite=False, owner=owner)
+        except BaseException:
+            self.entries, self.staged = saved
+            self._dirs = None
+            raise
         self.entries.pop(path, None)
         self.staged[path] = StagedFile.of(path, str(local), {EXTRA_KEY: ser.name})
         return path
