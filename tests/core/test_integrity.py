@@ -326,10 +326,11 @@ def test_gc_looping_while_logs_reuse_aged_orphans(
 
 
 def _just_before_gc_removes(
-    store: artiflow.Store, monkeypatch: pytest.MonkeyPatch, key: str, fn: Callable[[], None]
+    store: artiflow.Store, monkeypatch: pytest.MonkeyPatch, keys: set[str], fn: Callable[[], None]
 ) -> list[str]:
-    """Call ``fn`` once, at the moment gc has decided ``key`` is an aged orphan (its age checked for
-    the last time) and is about to remove its bytes: on S3 the DELETE, on a disk the unlink."""
+    """Call ``fn`` once, at the moment gc has decided the first of ``keys`` is an aged orphan (its
+    age checked for the last time) and is about to remove its bytes: on S3 the DELETE, on a disk the
+    unlink (of the blob it renamed aside)."""
     fired: list[str] = []
     if isinstance(store.blobs, LocalBlobStore):
         real_unlink = localblobs.unlink_quietly
@@ -342,10 +343,10 @@ def _just_before_gc_removes(
 
         monkeypatch.setattr(localblobs, "unlink_quietly", unlink)
     else:
-        real_rm = store.blobs._rm_quietly  # type: ignore[attr-defined]
+        real_rm, base = store.blobs._rm_quietly, store.blobs.base  # type: ignore[attr-defined]
 
         def rm(path: str) -> None:
-            if not fired and path.endswith(key):
+            if not fired and path[len(base) + 1 :] in keys:
                 fired.append(path)
                 fn()
             real_rm(path)
@@ -367,7 +368,9 @@ def test_gc_removing_an_orphan_while_a_log_reuses_it_never_breaks_the_version(
     parent = log(store, "parent", tree)
     child = parent.new_draft()
     parent.delete(delete_aliases=True)  # its blobs are orphans now
-    shared = blob_key(parent.manifest.contents["shared.bin"].digest)
+    rec = parent.record
+    assert rec is not None
+    blobs = {blob_key(e.digest) for e in parent.manifest} | {blob_key(rec.manifest_digest)}
     time.sleep(GRACE + 1.1)
     outcome: dict[str, Any] = {}
 
@@ -383,7 +386,7 @@ def test_gc_removing_an_orphan_while_a_log_reuses_it_never_breaks_the_version(
         thread.start()
         thread.join(timeout=1.5)
 
-    fired = _just_before_gc_removes(store, monkeypatch, shared, log_now)
+    fired = _just_before_gc_removes(store, monkeypatch, blobs, log_now)
     collect_garbage(store, dry_run=False, grace_seconds=GRACE)
     assert fired
     outcome["thread"].join()
