@@ -40,7 +40,7 @@ import typing
 
 from . import data_types, names
 from ._version import __version__
-from .data_types import Table
+from .data_types import Image, Table
 from .errors import (
     ArtifactFinalizedError,
     ArtifactNotFoundError,
@@ -61,8 +61,8 @@ from .errors import (
 )
 
 if typing.TYPE_CHECKING:
-    from .api import Api, ArtifactCollection, ArtifactType
-    from .artifact import Artifact
+    from .api import Api, ArtifactType
+    from .artifact import Artifact, ArtifactCollection
     from .entry import ArtifactEntry
     from .manifest import Manifest, ManifestEntry
     from .runs import Run
@@ -76,7 +76,7 @@ if typing.TYPE_CHECKING:
 # load the same way.
 _LAZY = {
     "Api": "api",
-    "ArtifactCollection": "api",
+    "ArtifactCollection": "artifact",
     "ArtifactType": "api",
     "Artifact": "artifact",
     "ArtifactEntry": "entry",
@@ -134,6 +134,7 @@ __all__ = [
     "EntryConflictError",
     "EntryNotFoundError",
     "FileChangedError",
+    "Image",
     "InvalidNameError",
     "Manifest",
     "ManifestEntry",

@@ -17,32 +17,12 @@ from datetime import datetime
 from typing import Any
 
 from . import names
-from .artifact import Artifact
+from .artifact import Artifact, ArtifactCollection
 from .errors import ArtifactNotFoundError, TypeMismatchError
 from .names import ArtifactPath
 from .runs import Run
 from .settings import Settings
 from .store import Store
-
-
-@dataclass(frozen=True)
-class ArtifactCollection:
-    """A named sequence of versions of one type in a project."""
-
-    project: str
-    name: str
-    type: str
-    created_at: datetime
-    _store: Store = field(repr=False, compare=False)
-
-    def versions(self) -> list[Artifact]:
-        return [
-            Artifact.from_record(self._store, r) for r in self._store.metadata.list_versions(self.project, self.name)
-        ]
-
-    @property
-    def aliases(self) -> list[str]:
-        return sorted({a for v in self._store.metadata.list_versions(self.project, self.name) for a in v.aliases})
 
 
 @dataclass(frozen=True)
@@ -95,7 +75,7 @@ class Api:
     def artifact_collections(self, project: str | None = None, type_name: str | None = None) -> list[ArtifactCollection]:
         project = names.project_name(project or self.default_project)
         return [
-            ArtifactCollection(c.project, c.name, c.type, c.created_at, self.store)
+            ArtifactCollection.of(self.store, c)
             for c in self.store.metadata.list_collections(project, type_name)
         ]
 
@@ -104,7 +84,7 @@ class Api:
         coll = self.store.metadata.get_collection(ref.project, ref.name)
         if coll is None or coll.type != type_name:
             raise ArtifactNotFoundError(f"No {type_name!r} collection named '{ref.project}/{ref.name}'.")
-        return ArtifactCollection(coll.project, coll.name, coll.type, coll.created_at, self.store)
+        return ArtifactCollection.of(self.store, coll)
 
     def artifact_types(self, project: str | None = None) -> list[ArtifactType]:
         project = names.project_name(project or self.default_project)

@@ -18,16 +18,18 @@ from __future__ import annotations
 
 import os
 from contextlib import AbstractContextManager
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import IO, TYPE_CHECKING, Any
 
-from . import editing, names, userdata
+from . import editing, names, registry, userdata
+from .digests import MD5, Algorithm, DigestAlgorithm, algorithm, hasher
 from .drafting import Draft
 from .entry import ArtifactEntry, entry_reference
 from .errors import ArtiflowError
 from .identity import runs_module
 from .manifest import Manifest
-from .metadata import VersionEdit, VersionRecord
+from .metadata import CollectionRecord, VersionEdit, VersionRecord
 from .reading import Reading
 from .references import ARTIFACT_SCHEME
 from .serializers import Serializer, SerializerRegistry, default_registry
@@ -47,13 +49,20 @@ class Artifact(Reading):
         metadata: dict[str, Any] | None = None,
         incremental: bool = False,
         use_as: str | None = None,
+        storage_region: str | None = None,
+        digest_algorithm: str = MD5,
         *,
         serializers: SerializerRegistry | None = None,
     ) -> None:
+        """``digest_algorithm="XXH128"`` hashes files with XXH128 (W&B's opt-in, SDK 0.29+; needs
+        ``artiflow[xxhash]``) instead of MD5; ``storage_region`` is accepted for W&B and ignored."""
         names.artifact_name(name)
         names.artifact_type(type)
         names.reserved_combination(name, type)
-        self._init(name, type, description, metadata, serializers)
+        alg = algorithm(digest_algorithm)
+        if alg != MD5:
+            hasher(alg)  # a missing xxhash is reported now, not when the artifact is logged
+        self._init(name, type, description, metadata, serializers, alg)
         self._use_as = use_as  # ``incremental`` changes nothing: a new version is always one commit
 
     def _init(
@@ -63,6 +72,7 @@ class Artifact(Reading):
         description: str | None,
         metadata: dict[str, Any] | None,
         serializers: SerializerRegistry | None,
+        digest_algorithm: Algorithm = MD5,
     ) -> None:
         self._name = name
         self._type = type_
@@ -71,7 +81,7 @@ class Artifact(Reading):
         self._aliases: list[str] = []
         self._tags: list[str] = []
         self._serializers = serializers or default_registry()
-        self._contents = Draft(self._serializers)
+        self._contents = Draft(self._serializers, digest_algorithm)
         self._store: Store | None = None
         self._record: VersionRecord | None = None
         self._created: bool | None = None
@@ -175,7 +185,11 @@ class Artifact(Reading):
     def add(
         self, obj: Any, name: str, *, serializer: str | Serializer | None = None, overwrite: bool = False
     ) -> ArtifactEntry:
-        """Add a Python object (JSON-able dict/list, numpy array, pandas DataFrame) as ``name.<suffix>``.
+        """Add a Python object (W&B ``Table``/``PartitionedTable``/``Image``, JSON-able dict/list, numpy
+        array, pandas DataFrame) as ``name.<suffix>``.
+
+        An ``Image`` is written as W&B writes it: ``name.image-file.json`` and the picture under
+        ``media/images/`` (Images in a ``Table``'s cells too).
 
         A DataFrame is written as Parquet when pyarrow is installed, else as pandas JSON
         (``serializer="pandas"`` forces JSON); ``get(name)`` reads either. ``serializer`` is a
@@ -185,7 +199,8 @@ class Artifact(Reading):
         ``serializer="pickle"``, and read back only with ``allow_pickle=True``.
         """
         self._draft()
-        return ArtifactEntry(self, self._contents.add_object(obj, name, serializer=serializer, overwrite=overwrite))
+        path = self._contents.add_object(obj, name, serializer=serializer, overwrite=overwrite, owner=self._name)
+        return ArtifactEntry(self, path)
 
     def __setitem__(self, name: str, obj: Any) -> None:
         self.add(obj, name)
@@ -195,6 +210,17 @@ class Artifact(Reading):
         self._draft()
         path = names.entry_path(item.path if isinstance(item, ArtifactEntry) else item)
         self._contents.remove(path, owner=self._name)
+
+    @property
+    def digest_algorithm(self) -> DigestAlgorithm:
+        """What the files' digests (and the artifact digest) are hashed with: ``MANIFEST_MD5`` or
+        ``MANIFEST_XXH128``, as W&B's ``ArtifactDigestAlgorithm`` (a ``str``).
+
+        >>> artiflow.Artifact("big", "dataset", digest_algorithm="XXH128").digest_algorithm == "MANIFEST_XXH128"
+        True
+        """
+        alg = self._contents.algorithm if self._record is None else self.manifest.digest_algorithm
+        return DigestAlgorithm.of(alg)
 
     # -- persistence ---------------------------------------------------------------------------
 
@@ -217,17 +243,17 @@ class Artifact(Reading):
             return self
         assert self._store is not None
         edit = self.pending_edit()
-        if self._source is not None and (edit.add_aliases or edit.remove_aliases):
-            raise ArtiflowError(
-                f"{self.name} is seen through a registry link; change its aliases there with "
-                "link(target_path, aliases=...) on the source version."
-            )
         meta = self._store.metadata
+        if self._source is not None:  # aliases go to the link, the rest to the source version
+            rest = replace(edit, add_aliases=(), remove_aliases=())
+            source = meta.edit_version(self._source.id, rest) if rest else meta.get_version(self._source.id)
+            seen = registry.edit_aliases(self._store, source, self._record, add=edit.add_aliases,
+                                         remove=edit.remove_aliases)
+            self._source = source
+            self._set_record(seen)
+            return self
         rec = meta.edit_version(self._record.id, edit) if edit else meta.get_version(self._record.id)
         self.save_ttl()
-        if self._source is not None:  # edits go to the source; keep reading it through the link
-            self._source, rec = rec, replace(rec, project=self._record.project, name=self._record.name,
-                                             version_index=self._record.version_index, aliases=self._record.aliases)
         self._set_record(rec)
         return self
 
@@ -235,11 +261,32 @@ class Artifact(Reading):
         """What this logged object changed since it was loaded, checked (internal: ``save()`` sends it)."""
         return editing.pending_edit(self._logged("save"), self)
 
+    @property
+    def collection(self) -> ArtifactCollection:
+        """The collection this version was fetched from: for a linked version, the registry collection.
+
+        >>> with artiflow.init(project="demo") as run:
+        ...     model = artiflow.Artifact("cat-model", type="model")
+        ...     _ = model.add_file("cats.csv")
+        ...     _ = run.log_artifact(model)
+        ...     _ = model.link("model-registry/cats", aliases=["production"])
+        >>> linked = artiflow.Api().artifact("model-registry/cats:production")
+        >>> linked.collection.name, linked.collection.is_sequence(), model.collection.name
+        ('cats', False, 'cat-model')
+        """
+        rec = self._logged("collection")
+        store = self._logged_store("collection")
+        found = store.metadata.get_collection(rec.project, rec.name)
+        if found is None:
+            raise ArtiflowError(f"Collection '{rec.project}/{rec.name}' of {self.name} no longer exists.")
+        return ArtifactCollection.of(store, found)
+
     def new_draft(self) -> Artifact:
         """A draft of the next version, starting from this version's files."""
         rec = self._logged("new_draft")
         assert self._store is not None
-        draft = Artifact(rec.name, self._type, self._description, dict(self._metadata), serializers=self._serializers)
+        draft = Artifact(rec.name, self._type, self._description, dict(self._metadata),
+                         digest_algorithm=self.manifest.digest_algorithm, serializers=self._serializers)
         draft._contents.inherit(self._store, self.manifest, rec.id)
         return draft
 
@@ -282,6 +329,50 @@ class Artifact(Reading):
         art = cls.__new__(cls)
         art._init(names.artifact_name(rec.name), rec.type, rec.description, None, None)
         return art.attach(store, rec)
+
+
+@dataclass(frozen=True)
+class ArtifactCollection:
+    """A named sequence of versions of one type in a project, or a registry collection of links.
+
+    >>> with artiflow.init(project="demo") as run:
+    ...     cats = artiflow.Artifact("cats", type="dataset")
+    ...     _ = cats.add_file("data/cats/tabby.txt")
+    ...     _ = run.log_artifact(cats, aliases=["best"])
+    >>> coll = artiflow.Api().artifact("demo/cats:best").collection
+    >>> coll.name, coll.type, coll.aliases, [a.name for a in coll.versions()]
+    ('cats', 'dataset', ['best', 'latest'], ['cats:v0'])
+    """
+
+    project: str
+    name: str
+    type: str
+    created_at: datetime
+    _store: Store = field(repr=False, compare=False)
+
+    @classmethod
+    def of(cls, store: Store, rec: CollectionRecord) -> ArtifactCollection:
+        return cls(rec.project, rec.name, rec.type, rec.created_at, store)
+
+    def is_sequence(self) -> bool:
+        """True for a collection of logged versions, False for a registry collection of links."""
+        return not registry.is_portfolio(self._store, self.project, self.name)
+
+    def versions(self) -> list[Artifact]:
+        """Its versions, oldest first (for a registry collection: its links, by index)."""
+        if not self.is_sequence():
+            return [Artifact.from_link(self._store, v) for v in registry.members(self._store, self.project, self.name)]
+        return [
+            Artifact.from_record(self._store, r) for r in self._store.metadata.list_versions(self.project, self.name)
+        ]
+
+    def artifacts(self) -> list[Artifact]:
+        """The same as :meth:`versions` (W&B's name)."""
+        return self.versions()
+
+    @property
+    def aliases(self) -> list[str]:
+        return sorted({a for v in self.versions() for a in v.aliases})
 
 
 def add_path(artifact: Artifact, path: str) -> None:

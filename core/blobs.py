@@ -1,4 +1,4 @@
-"""Content-addressed blob storage: ``md5/<hex[:2]>/<hex[2:]>`` under any fsspec URL.
+"""Content-addressed blob storage: ``md5/<hex[:2]>/<hex[2:]>`` under any fsspec URL (``xxh128/…`` for XXH128).
 
 Blobs are written under a temporary key and then moved into place, so a crash never leaves a
 blob that looks valid. Keys are content addresses, so writing the same blob twice is harmless.
@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from typing import IO, Any, Protocol
 
 from .blobkey import QUARANTINE, blob_key
+from .digests import Algorithm
 from .errors import MissingDependencyError
 from .localblobs import LocalBlobStore
 from .objectstore import FsspecBlobStore
@@ -21,11 +22,16 @@ _EXTRAS = {"s3": "s3", "s3a": "s3", "gs": "gcs", "gcs": "gcs", "az": "azure", "a
 
 
 class BlobStore(Protocol):
+    """Blobs by content address. ``digest`` arguments are blob ids (:func:`~artiflow.digests.blob_id`:
+    an MD5 digest, or ``xxh128:<digest>``), so reads check bytes with the algorithm of the address;
+    :meth:`put_file` alone takes a plain digest and its algorithm, and returns the digest."""
+
     url: str
 
     def has(self, digest: str) -> bool: ...
     def put_file(
-        self, src: str, expected: str | None = None, *, on_chunk: Callable[[int], None] | None = None
+        self, src: str, expected: str | None = None, *, alg: Algorithm = ...,
+        on_chunk: Callable[[int], None] | None = None,
     ) -> tuple[str, int]: ...
     def put_bytes(self, data: bytes) -> str: ...
     def read_bytes(self, digest: str) -> bytes: ...
@@ -35,6 +41,7 @@ class BlobStore(Protocol):
         on_chunk: Callable[[int], None] | None = None,
     ) -> None: ...
     def freshen(self, digest: str, size: int | None = None) -> bool: ...
+    def sync(self) -> None: ...
     def quarantine(self, digest: str) -> str | None: ...
     def now(self) -> float: ...
     def delete_if_stale(self, key: str, cutoff: float) -> bool: ...
@@ -46,15 +53,16 @@ class BlobStore(Protocol):
     def temp_keys(self) -> Iterator[str]: ...
 
 
-def open_blob_store(url: str, options: dict[str, Any] | None = None) -> BlobStore:
+def open_blob_store(url: str, options: dict[str, Any] | None = None, *, durable: bool = True) -> BlobStore:
     """A blob store for ``url``: a local directory, ``file://`` URL or any fsspec URL.
 
     ``options`` go to the fsspec filesystem (e.g. ``{"client_kwargs": {"endpoint_url": …}}`` for
-    an S3-compatible server).
+    an S3-compatible server). ``durable=False`` skips the syncs that make a local disk's blobs
+    survive a power loss (object stores keep what they acknowledge, either way).
     """
     protocol = url.split("://", 1)[0] if "://" in url else "file"
     if protocol in ("file", "local"):
-        return LocalBlobStore(url.split("://", 1)[-1] if "://" in url else url)
+        return LocalBlobStore(url.split("://", 1)[-1] if "://" in url else url, durable=durable)
     try:
         import fsspec
 

@@ -65,6 +65,7 @@ def upsert(
             )
         store.require_blobs(part, label, lease=lease)
         digest = store.put_manifest(part, lease=lease)
+        store.blobs.sync()  # another process may finish the version from this part: its blobs come first
         store.settle(lease, lambda held: add_part(
             store.metadata, project=project, name=artifact.collection_name, type_=artifact.type,
             distributed_id=distributed_id, run_id=run_id, manifest_digest=digest,
@@ -127,6 +128,7 @@ def finish(
                 aliases=tuple(dict.fromkeys([*(a for p in chosen.parts for a in p.aliases), *aliases])),
                 tags=tuple(tags), distributed_id=distributed_id,
             )
+            store.blobs.sync()
             try:
                 record, created = store.settle(
                     lease, lambda held: commit_collab(store.metadata, pending, new, contributors=chosen.parts, lease=held),

@@ -72,7 +72,7 @@ def live_keys(store: Store, manifests: set[str] | None = None) -> set[str]:
         except (ArtifactNotFoundError, DigestMismatchError):
             unreadable.append(blob_key(manifest_digest))
             continue
-        keys.update(blob_key(e.digest) for e in manifest if e.ref is None)
+        keys.update(blob_key(e.blob) for e in manifest if e.ref is None)
     if unreadable:
         raise StoreError(
             f"gc deleted nothing{' more' if manifests is not None else ''}: {len(unreadable)} live manifest(s) "

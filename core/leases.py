@@ -45,35 +45,35 @@ class Lease:
         self.seconds = seconds
         self._metadata = metadata
         self._lock = threading.Lock()
-        self._taken: dict[str, str] = {}  # blob key -> digest
-        self._checked: set[str] = set()  # digests found in the blob store after their lease
+        self._taken: dict[str, str] = {}  # blob key -> blob id
+        self._checked: set[str] = set()  # blob ids found in the blob store after their lease
 
-    def take(self, digests: Iterable[str]) -> None:
-        """Lease (in one transaction) the blobs of ``digests`` not leased yet; do it before looking them up."""
+    def take(self, blobs: Iterable[str]) -> None:
+        """Lease (in one transaction) those of ``blobs`` (blob ids) not leased yet; do it before looking them up."""
         with self._lock:
-            new = {blob_key(d): d for d in digests if blob_key(d) not in self._taken}
+            new = {blob_key(b): b for b in blobs if blob_key(b) not in self._taken}
         if new:
             leases.take(self._metadata, self.holder, new, seconds=self.seconds)
             with self._lock:
                 self._taken.update(new)
 
     def renew(self, keys: Iterable[str]) -> list[str]:
-        """Lease ``keys`` again (they lapsed); returns their digests, which must now be looked up again."""
+        """Lease ``keys`` again (they lapsed); returns their blob ids, which must now be looked up again."""
         with self._lock:
-            digests = [self._taken[k] for k in keys if k in self._taken]
-            self._checked.difference_update(digests)
-        leases.take(self._metadata, self.holder, (blob_key(d) for d in digests), seconds=self.seconds)
-        return digests
+            blobs = [self._taken[k] for k in keys if k in self._taken]
+            self._checked.difference_update(blobs)
+        leases.take(self._metadata, self.holder, (blob_key(b) for b in blobs), seconds=self.seconds)
+        return blobs
 
-    def found(self, digests: Iterable[str]) -> None:
+    def found(self, blobs: Iterable[str]) -> None:
         """Record that these leased blobs were found (or written) after their lease was taken."""
         with self._lock:
-            self._checked.update(d for d in digests if blob_key(d) in self._taken)
+            self._checked.update(b for b in blobs if blob_key(b) in self._taken)
 
-    def unchecked(self, digests: Iterable[str]) -> list[str]:
-        """Those of ``digests`` not found since they were leased (in order, once each)."""
+    def unchecked(self, blobs: Iterable[str]) -> list[str]:
+        """Those of ``blobs`` not found since they were leased (in order, once each)."""
         with self._lock:
-            return [d for d in dict.fromkeys(digests) if d not in self._checked]
+            return [b for b in dict.fromkeys(blobs) if b not in self._checked]
 
     def keys(self) -> list[str]:
         with self._lock:
@@ -124,21 +124,21 @@ class LeasedWrites:
         """Lease, then refresh, the stored blobs of entries a log reuses without writing them
         (``new_draft()``'s); a missing one is left for :meth:`require_blobs` to report."""
         wanted = [e for e in entries if e.ref is None]
-        lease.take(e.digest for e in wanted)
+        lease.take(e.blob for e in wanted)
         ok: list[str] = []
         lock = threading.Lock()
 
         def one(i: int) -> None:
-            if self.blobs.freshen(wanted[i].digest, wanted[i].size):
+            if self.blobs.freshen(wanted[i].blob, wanted[i].size):
                 with lock:
-                    ok.append(wanted[i].digest)
+                    ok.append(wanted[i].blob)
 
         self._each(one, len(wanted))
         lease.found(ok)
 
-    def missing_blobs(self, digests: Iterable[str]) -> list[str]:
-        """Those of ``digests`` the blob store lacks (looked up in parallel on object stores)."""
-        check = list(dict.fromkeys(digests))
+    def missing_blobs(self, blobs: Iterable[str]) -> list[str]:
+        """Those of ``blobs`` (blob ids) the blob store lacks (looked up in parallel on object stores)."""
+        check = list(dict.fromkeys(blobs))
         missing: list[str] = []
         lock = threading.Lock()
 
@@ -157,17 +157,17 @@ class LeasedWrites:
         from then on gc leaves it alone, so what this finds stays true until the commit.
         """
         stored = [e for e in manifest if e.ref is None]
-        lease.take(e.digest for e in stored)
-        gone = set(self.missing_blobs(lease.unchecked(e.digest for e in stored)))
-        lease.found(e.digest for e in stored if e.digest not in gone)
+        lease.take(e.blob for e in stored)
+        gone = set(self.missing_blobs(lease.unchecked(e.blob for e in stored)))
+        lease.found(e.blob for e in stored if e.blob not in gone)
         if gone:
-            self._missing([e for e in stored if e.digest in gone], label)
+            self._missing([e for e in stored if e.blob in gone], label)
 
     def _missing(self, missing: list[ManifestEntry], label: str) -> NoReturn:
         first = sorted(missing, key=lambda e: e.path)[0]
         more = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
         raise ArtifactNotFoundError(
-            f"{first.path}{more} of {label} is missing from {self.blobs.url} (blob {blob_key(first.digest)}, "
+            f"{first.path}{more} of {label} is missing from {self.blobs.url} (blob {blob_key(first.blob)}, "
             "deleted with its version and collected by gc); add the file again, then log."
         )
 
@@ -193,10 +193,11 @@ class LeasedWrites:
                 again = lease.renew(exc.keys)
                 gone = set(self.missing_blobs(again))
                 lease.found(d for d in again if d not in gone)
-                if lost := [e for e in manifest if e.ref is None and e.digest in gone]:
+                if lost := [e for e in manifest if e.ref is None and e.blob in gone]:
                     self._missing(lost, label)
                 if gone:  # the manifest blob itself: store it again (after its new lease)
                     self.put_manifest(manifest, lease=lease)
+                    self.blobs.sync()
             lease.settled()
             return result
         raise ArtifactNotFoundError(f"The blob leases of {label} kept lapsing before its commit; log again.")

@@ -15,13 +15,23 @@ resolves through the link to the source version: same id, files and lineage, whi
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from . import names
 from .errors import InvalidNameError
 from .metadata import VersionRecord
-from .metadata.links import LinkRecord, add_link, find_link, links_of, remove_link
+from .metadata.links import (
+    LinkRecord,
+    add_link,
+    edit_link_aliases,
+    find_link,
+    is_portfolio as _is_portfolio,
+    links_of,
+    portfolio_links,
+    remove_link,
+)
 
 if TYPE_CHECKING:
     from .store import Store
@@ -61,6 +71,26 @@ def find(store: Store, project: str, name: str, selector: str) -> tuple[VersionR
 def unlink(store: Store, link_view: VersionRecord) -> None:
     """Remove the link ``link_view`` (the source version stays)."""
     remove_link(store.metadata, link_view.project, link_view.name, link_view.id)
+
+
+def edit_aliases(
+    store: Store, source: VersionRecord, link_view: VersionRecord, *, add: Sequence[str], remove: Sequence[str]
+) -> VersionRecord:
+    """Add and remove aliases of the link ``link_view`` in its portfolio; return its view of ``source``."""
+    lk = edit_link_aliases(store.metadata, link_view.project, link_view.name, link_view.id, add=add, remove=remove)
+    return view(source, lk)
+
+
+def is_portfolio(store: Store, project: str, name: str) -> bool:
+    """Whether ``project/name`` is a registry collection (of links) rather than one of logged versions."""
+    return _is_portfolio(store.metadata, project, name)
+
+
+def members(store: Store, project: str, name: str) -> list[VersionRecord]:
+    """The views of every link in the portfolio ``project/name``, by index (empty if it is not one)."""
+    links_ = portfolio_links(store.metadata, project, name)
+    sources = {r.id: r for r in store.metadata.versions_by_ids([lk.version_id for lk in links_])}
+    return [view(sources[lk.version_id], lk) for lk in links_ if lk.version_id in sources]
 
 
 def links(store: Store, source: VersionRecord) -> list[VersionRecord]:

@@ -8,6 +8,9 @@
   ``s3://bucket/prefix``, ``gs://…``)
 - ``ARTIFLOW_STORAGE_OPTIONS``: JSON options for that fsspec filesystem (default ``{}``)
 - ``ARTIFLOW_TRANSFER_WORKERS``: concurrent blob transfers (default 8)
+- ``ARTIFLOW_DURABLE``: a committed version survives a power loss (default on): blobs on a local disk
+  are synced before the commit that publishes them, and SQLite commits with ``synchronous=FULL``;
+  ``0`` for scratch stores (tests, caches) trades that for speed
 - ``ARTIFLOW_CACHE_DIR``: machine-local caches, file digests (default ``$ARTIFLOW_HOME/cache``)
 - ``ARTIFLOW_ARTIFACT_DIR``: where ``download()`` puts files by default (default ``./artifacts``)
 - ``ARTIFLOW_SQLITE_BUSY_TIMEOUT``: seconds a SQLite writer waits for the lock (default 60)
@@ -51,6 +54,7 @@ class Settings(BaseSettings):
     sqlite_busy_timeout: float = 60.0
     storage_options: dict[str, Any] = Field(default_factory=dict)
     transfer_workers: int = 8
+    durable: bool = True
     openlineage_transport: Literal["none", "console", "file", "http"] = "none"
     openlineage_url: str | None = None
     openlineage_endpoint: str = "api/v1/lineage"

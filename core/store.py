@@ -23,10 +23,10 @@ from . import names
 from .batches import striped
 from .blobs import BlobStore, LocalBlobStore, blob_key, open_blob_store
 from .digestcache import DigestCache, stat_key
-from .digests import b64_md5, copy_and_hash
+from .digests import MD5, Algorithm, b64_md5, blob_id, copy_and_hash
 from .errors import ArtifactNotFoundError, DigestMismatchError, TypeCollisionError
 from .leases import LEASE_SECONDS, Lease, LeasedWrites
-from .manifest import Manifest, ManifestEntry
+from .manifest import Manifest, ManifestEntry, stored_entry
 from . import openlineage
 from .metadata import MetadataStore, NewVersion, RunRecord, VersionRecord
 from .metadata.lineage import SqlLineageSource
@@ -85,8 +85,13 @@ class Store(LeasedWrites):
         home: str | os.PathLike[str] | None = None,
         database_url: str | None = None,
         storage_url: str | None = None,
+        durable: bool | None = None,
     ) -> Store:
-        """Open (creating if needed) the store the settings describe; explicit arguments win."""
+        """Open (creating if needed) the store the settings describe; explicit arguments win.
+
+        ``durable=False`` opens a scratch store: faster commits, which a power loss may undo
+        (see ``Settings.durable``).
+        """
         overrides: dict[str, Any] = {}
         if home is not None:
             overrides["home"] = Path(home)  # model_copy does not validate: a str would stay a str
@@ -94,6 +99,8 @@ class Store(LeasedWrites):
             overrides["database_url"] = database_url
         if storage_url is not None:
             overrides["storage_url"] = storage_url
+        if durable is not None:
+            overrides["durable"] = durable
         settings = settings or Settings()
         if overrides:
             settings = settings.model_copy(update=overrides)
@@ -101,9 +108,9 @@ class Store(LeasedWrites):
             settings=settings,
             metadata=MetadataStore(
                 settings.database, busy_timeout=settings.sqlite_busy_timeout,
-                heartbeat_timeout=settings.heartbeat_timeout,
+                heartbeat_timeout=settings.heartbeat_timeout, durable=settings.durable,
             ),
-            blobs=open_blob_store(settings.storage, settings.storage_options),
+            blobs=open_blob_store(settings.storage, settings.storage_options, durable=settings.durable),
             digest_cache=DigestCache(settings.cache),
             listeners=[openlineage.Exporter(settings)] if openlineage.enabled(settings) else [],
         )
@@ -157,17 +164,17 @@ class Store(LeasedWrites):
     # -- writing -------------------------------------------------------------------------------
 
     def ingest(
-        self, files: Iterable[StagedFile], progress: Progress | None = None, *, lease: Lease
+        self, files: Iterable[StagedFile], progress: Progress | None = None, alg: Algorithm = MD5, *, lease: Lease
     ) -> list[ManifestEntry]:
-        """Hash and store local files, reading each byte once; unchanged files are not re-read.
+        """Hash (with ``alg``) and store local files, reading each byte once; unchanged files are not re-read.
 
         Every blob is leased before it is looked up (a reused one) or after it is written (then
         it is looked up once more), so gc cannot delete it between that look-up and the commit.
         """
         staged = list(files)
         keys = [f.check_unchanged() for f in staged]
-        cached = self.digest_cache.get_many(keys) if self.digest_cache else {}
-        lease.take(cached.values())
+        cached = self.digest_cache.get_many(keys, alg) if self.digest_cache else {}
+        lease.take(blob_id(d, alg) for d in cached.values())
         entries: list[ManifestEntry | None] = [None] * len(staged)
         todo: list[int] = []
         reused: list[str] = []
@@ -175,9 +182,9 @@ class Store(LeasedWrites):
             digest = cached.get(key)
             # Reusing a blob refreshes it (a gc without leases counts its grace from now); it was
             # leased first, so finding it here means gc leaves it alone until the commit.
-            if digest is not None and self.blobs.freshen(digest, f.size):
-                entries[i] = _entry(f, digest)
-                reused.append(digest)
+            if digest is not None and self.blobs.freshen(blob_id(digest, alg), f.size):
+                entries[i] = _entry(f, digest, alg)
+                reused.append(blob_id(digest, alg))
             else:
                 todo.append(i)
         lease.found(reused)
@@ -189,10 +196,10 @@ class Store(LeasedWrites):
         def store_one(i: int) -> None:
             f = staged[i]
             chunks = meter.file(f.size) if meter is not None else None
-            digest, size = self.blobs.put_file(f.local_path, cached.get(keys[i]), on_chunk=chunks)
+            digest, size = self.blobs.put_file(f.local_path, cached.get(keys[i]), alg=alg, on_chunk=chunks)
             if size != f.size or stat_key(os.stat(f.local_path)) != keys[i]:
                 raise DigestMismatchError(f"{f.local_path} changed while it was being stored; log again.")
-            entries[i] = _entry(f, digest)
+            entries[i] = _entry(f, digest, alg)
             with lock:
                 learned.append((keys[i], digest))
             if meter is not None:
@@ -202,15 +209,15 @@ class Store(LeasedWrites):
             self._parallel(store_one, todo, total)
             # Written (or found by put_file) before their lease: look them up once more, and store
             # again any a gc removed meanwhile (those writes come after the lease, so they count).
-            written = [entries[i] for i in todo]
-            lease.take(e.digest for e in written if e is not None)
-            missing = set(self.missing_blobs(lease.unchecked(e.digest for e in written if e is not None)))
-            again = [i for i in todo if (e := entries[i]) is not None and e.digest in missing]
+            written = [e.blob for e in (entries[i] for i in todo) if e is not None]
+            lease.take(written)
+            missing = set(self.missing_blobs(lease.unchecked(written)))
+            again = [i for i in todo if (e := entries[i]) is not None and e.blob in missing]
             if again:
                 self._parallel(store_one, again, sum(staged[i].size for i in again))
-            lease.found(e.digest for e in (entries[i] for i in todo) if e is not None)
+            lease.found(written)
         if self.digest_cache is not None:
-            self.digest_cache.put_many(learned)
+            self.digest_cache.put_many(learned, alg)
         return [e for e in entries if e is not None]
 
     def _each(self, fn: Callable[[int], None], n: int) -> None:
@@ -270,6 +277,7 @@ class Store(LeasedWrites):
         self.check_type(project, name, type_)
         self.require_blobs(manifest, label, lease=lease)
         manifest_digest = self.put_manifest(manifest, lease=lease)
+        self.blobs.sync()  # every blob it names is on stable storage before the version exists
         new = NewVersion(
             project=project, name=name, type=type_, digest=manifest.digest(),
             manifest_digest=manifest_digest, size=manifest.size, file_count=len(manifest),
@@ -297,7 +305,7 @@ class Store(LeasedWrites):
             if hit is not None:
                 self._manifests.move_to_end(version.manifest_digest)
                 return hit
-        manifest = self.read_manifest(version.manifest_digest, version.ref)
+        manifest = self.read_manifest(version.manifest_digest, version.ref).as_recorded(version.digest)
         if manifest.digest() != version.digest:
             raise DigestMismatchError(
                 f"The manifest of {version.ref} (blob {blob_key(version.manifest_digest)}) describes content "
@@ -362,11 +370,13 @@ class Store(LeasedWrites):
                 parent = parents[head] = os.path.dirname(names.contained(root, rel))
                 os.makedirs(parent, exist_ok=True)
             todo.append((e, os.path.join(parent, name)))
-        existing = self._known_digests([d for _, d in todo]) if use_cache else {}
+        existing: dict[str, str] = {}
+        for alg in {e.algorithm for e, _ in todo} if use_cache else ():
+            existing.update(self._known_digests([d for e, d in todo if e.algorithm == alg], alg))
         pending = [i for i, (e, d) in enumerate(todo) if existing.get(d) != e.digest]
         total = sum(todo[i][0].size or 0 for i in pending)
         lock = threading.Lock()
-        learned: list[tuple[tuple[int, int, int, int, int], str]] = []
+        learned: dict[Algorithm, list[tuple[tuple[int, int, int, int, int], str]]] = {}
         meter = Meter(progress, total_bytes=total, total_files=len(pending)) if progress is not None else None
 
         def fetch(i: int) -> None:
@@ -379,13 +389,14 @@ class Store(LeasedWrites):
                 self._copy_blob(e, dest, label, hardlink=hardlink, verify=verify, on_chunk=chunks)
             key = stat_key(os.stat(dest))
             with lock:
-                learned.append((key, e.digest))
+                learned.setdefault(e.algorithm, []).append((key, e.digest))
             if meter is not None:
                 meter.finish(chunks, e.size or 0)
 
         self._parallel(fetch, pending, total)
         if self.digest_cache is not None and use_cache:
-            self.digest_cache.put_many(learned)
+            for alg, pairs in learned.items():
+                self.digest_cache.put_many(pairs, alg)
         return [dest for _, dest in todo]
 
     def _copy_blob(
@@ -393,16 +404,16 @@ class Store(LeasedWrites):
         on_chunk: Callable[[int], None] | None,
     ) -> None:
         try:
-            self.blobs.copy_to(e.digest, dest, hardlink=hardlink, verify=verify, on_chunk=on_chunk)
+            self.blobs.copy_to(e.blob, dest, hardlink=hardlink, verify=verify, on_chunk=on_chunk)
         except DigestMismatchError as exc:
-            moved = self.blobs.quarantine(e.digest)
+            moved = self.blobs.quarantine(e.blob)
             raise DigestMismatchError(
                 f"{e.path} of {label} does not match its digest: {exc} "
                 f"{f'It was moved to {moved}; log' if moved else 'Log'} the genuine file again to repair the store "
                 "(download with verify=False to get the damaged bytes)."
             ) from exc
 
-    def _known_digests(self, paths: list[str]) -> dict[str, str]:
+    def _known_digests(self, paths: list[str], alg: Algorithm) -> dict[str, str]:
         keys: dict[str, tuple[int, int, int, int, int]] = {}
         for p in paths:
             try:
@@ -413,7 +424,7 @@ class Store(LeasedWrites):
                 keys[p] = stat_key(st)
         if not keys or self.digest_cache is None:
             return {}
-        found = self.digest_cache.get_many(keys.values())
+        found = self.digest_cache.get_many(keys.values(), alg)
         return {p: found[k] for p, k in keys.items() if k in found}
 
     def _fetch_reference(self, e: ManifestEntry, dest: str, allow_missing: bool) -> bool:
@@ -435,8 +446,9 @@ class Store(LeasedWrites):
             raise FileNotFoundError(f"{rec.ref} has no entry {path!r} (referenced as {uri}).")
         return entry
 
-    def local_blob_path(self, digest: str) -> str | None:
-        return self.blobs.path(digest) if isinstance(self.blobs, LocalBlobStore) else None
+    def local_blob_path(self, blob: str) -> str | None:
+        """Where a blob (by :func:`~artiflow.digests.blob_id`, or an MD5 digest) is on this disk, if it is."""
+        return self.blobs.path(blob) if isinstance(self.blobs, LocalBlobStore) else None
 
     def check_blobs(self, entries: Mapping[str, ManifestEntry]) -> list[str]:
         """Re-hash stored blobs; return the paths whose blob is missing or corrupt."""
@@ -445,8 +457,8 @@ class Store(LeasedWrites):
             if e.ref is not None:
                 continue
             try:
-                with self.blobs.open(e.digest) as f:
-                    digest, _ = copy_and_hash(f)
+                with self.blobs.open(e.blob) as f:
+                    digest, _ = copy_and_hash(f, alg=e.algorithm)
             except FileNotFoundError:
                 bad.append(path)
                 continue
@@ -455,10 +467,8 @@ class Store(LeasedWrites):
         return bad
 
 
-def _entry(f: StagedFile, digest: str) -> ManifestEntry:
-    return ManifestEntry.model_construct(
-        path=f.path, digest=digest, size=f.size, ref=None, birth_artifact_id=None, extra=dict(f.extra)
-    )
+def _entry(f: StagedFile, digest: str, alg: Algorithm) -> ManifestEntry:
+    return stored_entry(f.path, digest, f.size, dict(f.extra), alg)
 
 
 __all__ = ["CommitResult", "Progress", "Store"]

@@ -1,5 +1,8 @@
 """Exports of any query result (or graph): node-link JSON, DOT, Mermaid and GraphML.
 
+DOT and Mermaid also draw a readable cut (:class:`~artiflow.lineage.readable.Readable`): folded
+re-runs as one node whose edges say ``×N``, runs by name and job type, a box per group.
+
 >>> g = nx.DiGraph()
 >>> g.add_node("run:r", kind="run", id="r", project="p", path="p/r")
 >>> g.add_node("artifact:a", kind="artifact", ref="p/data:v0", type="dataset")
@@ -20,6 +23,7 @@ from typing import Any
 import networkx as nx
 
 from .queries import LineageResult, label
+from .readable import Readable
 
 
 def _graph(obj: LineageResult | nx.DiGraph) -> nx.DiGraph:
@@ -60,11 +64,65 @@ def to_json(obj: LineageResult | nx.DiGraph) -> str:
 
 
 def _dot_quote(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
 
-def to_dot(obj: LineageResult | nx.DiGraph) -> str:
-    """Graphviz DOT: runs are ellipses, versions are boxes."""
+def _card(view: Readable, node: str) -> str:
+    label_, sub = view.label(node, qualified=True)
+    return f"{label_}\n{sub}" if sub else label_
+
+
+def _edge_text(kind: str, count: int) -> str:
+    return f"{kind} ×{count}" if count > 1 else kind
+
+
+def _readable_dot(view: Readable) -> str:
+    lines = ["digraph lineage {", "  rankdir=LR;"]
+
+    def node_line(node: str, indent: str) -> str:
+        kind = "cluster" if node in view.clusters else view.nodes[node]["kind"]
+        of = view.nodes[view.inner(node)[0]]["kind"]
+        shape = "box" if of == "artifact" else "ellipse"
+        extra = ", peripheries=2" if kind == "cluster" else ""
+        return f"{indent}{_dot_quote(node)} [label={_dot_quote(_card(view, node))}, shape={shape}{extra}];"
+
+    for i, group in enumerate(view.boxes):
+        lines += [f'  subgraph "cluster_{i}" {{', f"    label={_dot_quote(view.group_labels[group])};",
+                  '    style="rounded,dashed";']
+        lines += [node_line(n, "    ") for n in view.shown if view.box(n) == group]
+        lines.append("  }")
+    lines += [node_line(n, "  ") for n in view.shown if view.box(n) is None]
+    for e in view.edges.values():
+        lines.append(f"  {_dot_quote(e.source)} -> {_dot_quote(e.target)} [label={_dot_quote(_edge_text(e.kind, e.count))}];")
+    lines.append("}")
+    return "\n".join(lines)
+
+
+def _readable_mermaid(view: Readable) -> str:
+    ids = {node: f"n{i}" for i, node in enumerate(view.shown)}
+    lines = ["flowchart LR"]
+
+    def node_line(node: str, indent: str) -> str:
+        text = _card(view, node).replace('"', "#quot;").replace("\n", "<br/>")
+        if view.nodes[view.inner(node)[0]]["kind"] == "artifact":
+            return f'{indent}{ids[node]}[/"{text}"/]'
+        return f'{indent}{ids[node]}(["{text}"])'
+
+    for i, group in enumerate(view.boxes):
+        lines.append(f'  subgraph g{i}["{view.group_labels[group].replace(chr(34), "#quot;")}"]')
+        lines += [node_line(n, "    ") for n in view.shown if view.box(n) == group]
+        lines.append("  end")
+    lines += [node_line(n, "  ") for n in view.shown if view.box(n) is None]
+    for e in view.edges.values():
+        lines.append(f"  {ids[e.source]} -- {_edge_text(e.kind, e.count)} --> {ids[e.target]}")
+    return "\n".join(lines)
+
+
+def to_dot(obj: LineageResult | nx.DiGraph | Readable) -> str:
+    """Graphviz DOT: runs are ellipses, versions are boxes; a readable cut boxes each group
+    (``subgraph cluster_N``) and labels folded edges ``logged ×5``."""
+    if isinstance(obj, Readable):
+        return _readable_dot(obj)
     graph = _graph(obj)
     lines = ["digraph lineage {", "  rankdir=LR;"]
     for node, data in graph.nodes(data=True):
@@ -76,8 +134,11 @@ def to_dot(obj: LineageResult | nx.DiGraph) -> str:
     return "\n".join(lines)
 
 
-def to_mermaid(obj: LineageResult | nx.DiGraph) -> str:
-    """A Mermaid flowchart: runs are stadiums, versions are parallelograms."""
+def to_mermaid(obj: LineageResult | nx.DiGraph | Readable) -> str:
+    """A Mermaid flowchart: runs are stadiums, versions are parallelograms; a readable cut draws a
+    ``subgraph`` per group and labels folded edges ``logged ×5``."""
+    if isinstance(obj, Readable):
+        return _readable_mermaid(obj)
     graph = _graph(obj)
     ids = {node: f"n{i}" for i, node in enumerate(graph.nodes)}
     lines = ["flowchart LR"]

@@ -2,13 +2,16 @@
 
 The text form is a tree, one hop per level; the other formats are the exports of
 :mod:`artiflow.lineage.export`, written plain to stdout so they pipe into ``dot`` or a file.
+Text, DOT and Mermaid draw the web UI's readable cut (:mod:`artiflow.lineage.readable`): identical
+re-runs folded into one node with a count, runs by name and job type, groups named or boxed, 5+
+similar siblings clustered; ``--raw`` prints every run and edge as recorded.
 """
 
 from __future__ import annotations
 
 import enum
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import artiflow
 import typer
@@ -22,6 +25,7 @@ from .render import count
 
 if TYPE_CHECKING:
     from artiflow.lineage import LineageResult
+    from artiflow.lineage.readable import Readable
 
     from ..api import Api
     from ..store import Store
@@ -39,7 +43,7 @@ class Format(str, enum.Enum):
     html = "html"
 
 
-def _export(format_: Format) -> Callable[[LineageResult], str]:
+def _export(format_: Format) -> Callable[[LineageResult | Readable], str]:
     from artiflow.lineage import (  # networkx: with the command
         to_dot,
         to_graphml,
@@ -47,7 +51,7 @@ def _export(format_: Format) -> Callable[[LineageResult], str]:
         to_mermaid,
     )
 
-    exports: dict[Format, Callable[[LineageResult], str]] = {
+    exports: dict[Format, Callable[[Any], str]] = {
         Format.json: to_json, Format.dot: to_dot, Format.mermaid: to_mermaid, Format.graphml: to_graphml,
     }
     return exports[format_]
@@ -80,11 +84,19 @@ def lineage(
     ] = None,
     format_: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.text,
     as_json: Annotated[bool, typer.Option("--json", help="The same as --format json.")] = False,
+    raw: Annotated[
+        bool,
+        typer.Option("--raw", help="Text, DOT, Mermaid: every run and edge as recorded, nothing folded or grouped."),
+    ] = False,
 ) -> None:
     """Show the lineage of an artifact version or a run, as a tree or as JSON, DOT, Mermaid, GraphML or HTML.
 
     An alias is resolved to the exact version it names now. Deleted versions stay in lineage
-    and are marked; a node reached again is shown once and then marked "(see above)".
+    and are marked; a node reached again is shown once and then marked "(see above)". Identical
+    re-runs (the same job re-logging the same versions from the same inputs) are one node with a
+    count ("logged by train-0 ×5"), runs are named by their name and job type and their group,
+    and 5 or more similar siblings are one cluster; --raw shows every run as recorded. JSON and
+    GraphML are always the whole recorded graph.
     """
     state = cli_state(ctx)
     with state.store() as store:
@@ -101,16 +113,18 @@ def lineage(
             hops = 50 if depth is None else depth
             typer.echo(lineage_html(store, address, up=hops if up else 0, down=0 if up else hops))
             return
+        view = None if raw or format_ in (Format.json, Format.graphml) else _readable(store, result)
         if format_ is not Format.text:
-            typer.echo(_export(format_)(result))
+            typer.echo(_export(format_)(view or result))
             return
-        state.out.print(_tree(store, result, up=up))
+        state.out.print(_tree(store, result, up=up) if view is None else _readable_tree(store, view, up=up))
         where = "upstream of" if up else "downstream of"
         within = f" within {count(depth, 'hop')}" if depth is not None else ""
         found = "Nothing"
         if result:
             found = f"{count(len(result.artifacts), 'version')} and {count(len(result.runs), 'run')}"
-        state.out.print(f"{found} {where} {escape(result.root)}{within}.")
+        folded = f" ({view.merged} identical re-run{'s' if view.merged > 1 else ''} folded)" if view and view.merged else ""
+        state.out.print(f"{found} {where} {escape(result.root)}{within}{folded}.")
 
 
 def _address(store: Store, ref: str) -> str:
@@ -133,6 +147,80 @@ def _address(store: Store, ref: str) -> str:
             except LookupError:
                 pass
         raise
+
+
+def _readable(store: Store, result: LineageResult) -> Readable:
+    """The web UI's readable cut of the walked graph."""
+    from artiflow.lineage import label
+
+    from ..ui.view import shape  # no web dependency: the view's store side
+
+    g = result.graph
+    nodes = {n: dict(d) for n, d in g.nodes(data=True)}
+    edges = {(u, v): str(d["kind"]) for u, v, d in g.edges(data=True)}
+    return shape(store, nodes, edges, next(n for n in g if label(g, n) == result.root))
+
+
+def _readable_tree(store: Store, view: Readable, *, up: bool) -> Tree:
+    """Pre-order over the readable cut, as :func:`_tree` does over the raw graph."""
+    into: dict[str, list[str]] = {}
+    for u, v in view.edges:
+        into.setdefault(v if up else u, []).append(u if up else v)
+
+    def describe(node: str) -> str:
+        label, sub = view.label(node, qualified=True)
+        if node in view.clusters:
+            return escape(f"{label} ({sub})")
+        d = view.nodes[node]
+        if d["kind"] == "artifact":
+            text = f"{escape(label)} ({escape(str(d.get('type')))})"
+            return text + (" [red]\\[deleted][/]" if d.get("state") == "DELETED" else "")
+        n = len(view.members.get(node, [node]))
+        run = view.runs.get(str(d["id"]))
+        bits = [b for b in (run.job_type if run else None, getattr(run, "state", None)) if b]
+        text = label + (f" ×{n}" if n > 1 else "") + (f" ({', '.join(bits)})" if bits else "")
+        group = view.group_of.get(node)
+        return escape(text + (f" in {view.group_labels[group]}" if group in view.group_labels else ""))
+
+    def relation(parent: str, child: str) -> str:
+        u, v = (child, parent) if up else (parent, child)
+        kind = view.edges[u, v].kind
+        run, art = (u, v) if kind == "logged" else (v, u)
+        words = {("logged", True): "logged by", ("used", True): "used", ("logged", False): "logged",
+                 ("used", False): "used by"}[kind, up]
+        if kind == "logged" and run not in view.clusters and art not in view.clusters:
+            producer = store.lineage().logged_by(str(view.nodes[art]["id"]))
+            if producer not in {view.nodes[m]["id"] for m in view.members.get(run, [run])}:
+                words = "re-" + words
+        return words
+
+    def children(node: str) -> list[str]:
+        return sorted(into.get(node, ()), key=lambda n: (view.dist.get(n, 0), view.label(n, qualified=True)[0]))
+
+    tree = Tree(f"[bold]{describe(view.root)}[/]")
+    shown = {view.root}
+    stack: list[tuple[str | None, Tree, str]] = []
+
+    def push(node: str, branch: Tree) -> None:
+        kids = children(node)
+        items: list[tuple[str | None, Tree, str]] = [(node, branch, k) for k in kids[:WIDTH]]
+        if len(kids) > WIDTH:
+            items.append((None, branch, f"[dim]… {len(kids) - WIDTH} more[/]"))
+        stack.extend(reversed(items))
+
+    push(view.root, tree)
+    while stack:
+        parent, branch, item = stack.pop()
+        if parent is None:
+            branch.add(item)
+            continue
+        text = f"[dim]{relation(parent, item)}[/] {describe(item)}"
+        if item in shown:
+            branch.add(f"{text} [dim](see above)[/]")
+            continue
+        shown.add(item)
+        push(item, branch.add(text))
+    return tree
 
 
 def _tree(store: Store, result: LineageResult, *, up: bool) -> Tree:

@@ -27,13 +27,18 @@ def retryable(exc: Exception) -> bool:
     return "locked" in text or "busy" in text or "deadlock" in text or "serializ" in text
 
 
-def sqlite_setup(engine: Engine) -> None:
+def sqlite_setup(engine: Engine, *, durable: bool = True) -> None:
+    # WAL with synchronous=FULL syncs the log at every commit, so a committed version survives a
+    # power loss; NORMAL (scratch stores) survives a crash of the process but may lose the last
+    # commits when the machine goes down.
+    synchronous = "FULL" if durable else "NORMAL"
+
     @event.listens_for(engine, "connect")
     def _connect(dbapi_conn: Any, _record: Any) -> None:
         dbapi_conn.isolation_level = None  # we issue BEGIN ourselves, see _begin
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA journal_mode=WAL")
-        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute(f"PRAGMA synchronous={synchronous}")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.close()
 

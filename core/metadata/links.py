@@ -139,6 +139,67 @@ def remove_link(md: MetadataStore, project: str, name: str, version_id: str) -> 
     md.write(tx)
 
 
+def edit_link_aliases(
+    md: MetadataStore, project: str, name: str, version_id: str, *, add: Sequence[str], remove: Sequence[str]
+) -> LinkRecord:
+    """Add and remove aliases of one link, as a delta (aliases others set meanwhile stay).
+
+    An added alias another link of the portfolio holds moves to this one; ``latest`` is never
+    touched here (it moves only when a version is linked).
+    """
+    if "latest" in add or "latest" in remove:
+        raise InvalidNameError(
+            f"Alias 'latest' of '{project}/{name}' moves only when a version is linked; link it again instead."
+        )
+    c, lk, a = s.collections, s.links, s.aliases
+
+    def tx(conn: Connection) -> LinkRecord:
+        cid = conn.execute(
+            sa.select(c.c.id).where(c.c.project == project, c.c.name == name, c.c.kind == PORTFOLIO).with_for_update()
+        ).scalar()
+        linked = cid is not None and conn.execute(
+            sa.select(lk.c.id).where(lk.c.collection_id == cid, lk.c.version_id == version_id)
+        ).first() is not None
+        if not linked:
+            raise ArtifactNotFoundError(
+                f"Registry collection '{project}/{name}' no longer links this version; link it again with "
+                "link(target_path, aliases=...)."
+            )
+        if remove:
+            conn.execute(sa.delete(a).where(a.c.collection_id == cid, a.c.version_id == version_id,
+                                            a.c.alias.in_(list(remove))))
+        for alias in dict.fromkeys(add):
+            conn.execute(sa.delete(a).where(a.c.collection_id == cid, a.c.alias == alias))
+            conn.execute(sa.insert(a).values(collection_id=cid, alias=alias, version_id=version_id))
+        return _link(conn, project, name, cid, version_id)
+
+    return md.write(tx)
+
+
+def is_portfolio(md: MetadataStore, project: str, name: str) -> bool:
+    """Whether ``project/name`` is a registry collection (of links)."""
+    c = s.collections
+    with md.engine.connect() as conn:
+        kind = conn.execute(sa.select(c.c.kind).where(c.c.project == project, c.c.name == name)).scalar()
+    return kind == PORTFOLIO
+
+
+def portfolio_links(md: MetadataStore, project: str, name: str) -> list[LinkRecord]:
+    """Every link of the portfolio ``project/name`` to a live version, by index (empty if it is not one)."""
+    c, lk, v = s.collections, s.links, s.versions
+    with md.engine.connect() as conn:
+        cid = conn.execute(
+            sa.select(c.c.id).where(c.c.project == project, c.c.name == name, c.c.kind == PORTFOLIO)
+        ).scalar()
+        if cid is None:
+            return []
+        vids = conn.execute(
+            sa.select(lk.c.version_id).join(v, v.c.id == lk.c.version_id)
+            .where(lk.c.collection_id == cid, v.c.state == "COMMITTED").order_by(lk.c.version_index)
+        ).scalars().all()
+        return [_link(conn, project, name, cid, vid) for vid in vids]
+
+
 def _link(conn: Connection, project: str, name: str, cid: Any, version_id: str) -> LinkRecord:
     lk, a = s.links, s.aliases
     row = conn.execute(

@@ -50,7 +50,7 @@ class MetadataStore(runinfo.RunFields, VersionQueries):
 
     def __init__(
         self, url: str, *, busy_timeout: float = 60.0, clock: Clock = _utcnow,
-        heartbeat_timeout: float = runinfo.DEFAULT_HEARTBEAT_TIMEOUT,
+        heartbeat_timeout: float = runinfo.DEFAULT_HEARTBEAT_TIMEOUT, durable: bool = True,
     ) -> None:
         self.url = url
         self.heartbeat_timeout = heartbeat_timeout
@@ -63,7 +63,7 @@ class MetadataStore(runinfo.RunFields, VersionQueries):
             self.engine: Engine = sa.create_engine(
                 url, connect_args={"timeout": busy_timeout, "check_same_thread": False}
             )
-            sqlite_setup(self.engine)
+            sqlite_setup(self.engine, durable=durable)
         else:
             self.engine = sa.create_engine(url, pool_pre_ping=True)
         # A store dropped without close() still closes its pooled connections (a server-side

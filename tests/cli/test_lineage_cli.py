@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable
@@ -55,8 +57,8 @@ class Story:
         self.make_tree = make_tree
 
     def run(self, run_id: str, *, job_type: str, uses: tuple[str, ...] = (),
-            logs: tuple[tuple[str, str, str], ...] = ()) -> None:
-        with artiflow.init(project="p", id=run_id, job_type=job_type, store=self.store) as r:
+            logs: tuple[tuple[str, str, str], ...] = (), name: str | None = None, group: str | None = None) -> None:
+        with artiflow.init(project="p", id=run_id, name=name, job_type=job_type, group=group, store=self.store) as r:
             for ref in uses:
                 r.use_artifact(ref)
             for name, type_, content in logs:
@@ -70,6 +72,19 @@ class Story:
         self.run("split", job_type="split", uses=("raw:v0",),
                  logs=(("train", "dataset", "t"), ("test", "dataset", "s")))
         self.run("fit", job_type="train", uses=("train:v0", "test:v0", "raw:v0"), logs=(("model", "model", "m"),))
+
+    def flows(self, identical: int = 5) -> None:
+        """Prefect-like: ``identical`` runs of flow ``etl`` (each a run, its own group) whose task runs
+        ``ingest`` and ``train`` re-log the same ``raw:v0`` and ``model:v0``; one more flow run with new
+        data logs ``raw:v1`` and ``model:v1``."""
+        for i in range(identical + 1):
+            changed = "2" if i == identical else ""
+            with artiflow.init(project="p", id=f"flow{i}", name=f"etl-run-{i}", job_type="flow:etl",
+                               group=f"flow{i}", store=self.store):
+                self.run(f"ingest{i}", name=f"ingest-{i}", job_type="ingest", group=f"flow{i}",
+                         logs=(("raw", "dataset", "r" + changed),))
+                self.run(f"train{i}", name=f"train-{i}", job_type="train", group=f"flow{i}",
+                         uses=("raw:latest",), logs=(("model", "model", "m" + changed),))
 
 
 @pytest.fixture
@@ -162,11 +177,16 @@ def test_wide_levels_are_capped(story: Story) -> None:
     story.run("ingest", job_type="ingest", logs=(("raw", "dataset", "r"),))
     for i in range(23):
         story.run(f"user{i:02d}", job_type="eval", uses=("raw:v0",))
-    out = lines(ok(cli("lineage", "p/raw:v0", "--downstream")))
+    out = lines(ok(cli("lineage", "p/raw:v0", "--downstream", "--raw")))
     assert [line for line in out if line.startswith("used by")] == [
         f"used by p/user{i:02d} (eval, finished)" for i in range(20)
     ]
     assert out[-2:] == ["… 3 more", "0 versions and 23 runs downstream of p/raw:v0."]
+    # the 23 runs did the same (used raw:v0, logged nothing): folded, they are one line
+    assert lines(ok(cli("lineage", "p/raw:v0", "--downstream")))[1:] == [
+        "used by p/user00 ×23 (eval, finished)",
+        "0 versions and 23 runs downstream of p/raw:v0 (22 identical re-runs folded).",
+    ]
 
 
 @pytest.mark.parametrize("fmt", ["json", "dot", "mermaid", "graphml"])
@@ -189,6 +209,95 @@ def test_exports_go_to_stdout_plain(story: Story, fmt: str) -> None:
         assert all(label in out for label in labels)
         assert out.count(" -> " if fmt == "dot" else " --> ") == 4
         assert "p/ingest" not in out and "[bold]" not in out
+
+
+def test_identical_reruns_fold_into_one_counted_branch(story: Story) -> None:
+    """5 flow runs re-logging the same output: one branch per task, its count, the task runs' names."""
+    story.flows()
+    assert lines(ok(cli("lineage", "p/model:v0"))) == [
+        "p/model:v0 (model)",
+        "logged by train-0 ×5 (train, finished)",
+        "used p/raw:v0 (dataset)",
+        "logged by ingest-0 ×5 (ingest, finished)",
+        "1 version and 10 runs upstream of p/model:v0 (8 identical re-runs folded).",
+    ]
+    assert lines(ok(cli("lineage", "p/raw:v0", "--downstream", "-d", "1"))) == [
+        "p/raw:v0 (dataset)",
+        "used by train-0 ×5 (train, finished)",
+        "0 versions and 5 runs downstream of p/raw:v0 within 1 hop (4 identical re-runs folded).",
+    ]
+    # --raw: every run as recorded, the creator first
+    raw = lines(ok(cli("lineage", "p/model:v0", "--raw")))
+    assert [line for line in raw if "by p/train" in line] == [
+        "logged by p/train0 (train, finished)", *[f"re-logged by p/train{i} (train, finished)" for i in range(1, 5)],
+    ]
+
+
+def test_runs_are_named_and_shown_in_their_group(story: Story) -> None:
+    story.flows()
+    assert lines(ok(cli("lineage", "p/model:v1"))) == [
+        "p/model:v1 (model)",
+        "logged by train-5 (train, finished) in etl · etl-run-5",
+        "used p/raw:v1 (dataset)",
+        "logged by ingest-5 (ingest, finished) in etl · etl-run-5",
+        "1 version and 2 runs upstream of p/model:v1.",
+    ]
+
+
+def dot_statements(out: str) -> list[str]:
+    """The DOT text's statements, checked for shape: one digraph, balanced subgraphs, quoted ids."""
+    assert out.startswith("digraph lineage {\n") and out.rstrip().endswith("}")
+    quoted = r'"(?:[^"\\]|\\.)*"'
+    attrs = rf"\[(?:\w+={quoted}|\w+=\w+)(?:, (?:\w+={quoted}|\w+=\w+))*\]"
+    depth, statements = 0, []
+    for line in out.splitlines()[1:-1]:
+        text = line.strip()
+        if re.fullmatch(rf"subgraph {quoted} {{", text):
+            depth += 1
+        elif text == "}":
+            depth -= 1
+            assert depth >= 0
+        else:
+            assert re.fullmatch(
+                rf"(?:{quoted}(?: -> {quoted})? {attrs}|\w+={quoted}|\w+=\w+|node {attrs});", text
+            ), text
+        statements.append(text)
+    assert depth == 0
+    if shutil.which("dot"):  # graphviz itself, where installed
+        subprocess.run(["dot", "-Tsvg"], input=out, text=True, capture_output=True, check=True)
+    return statements
+
+
+def test_dot_folds_reruns_into_counted_edges_and_boxes_groups(story: Story) -> None:
+    story.flows()
+    out = ok(cli("lineage", "p/model:v0", "--format", "dot"))
+    dot_statements(out)
+    edges = re.findall(r'^  "(\S+)" -> "(\S+)" \[label="([^"]*)"\];$', out, re.M)
+    assert sorted(label for _, _, label in edges) == ["logged ×5", "logged ×5", "used ×5"]
+    assert '"run:train0" [label="train-0\\ntrain · ×5 runs", shape=ellipse];' in out
+    assert "subgraph" not in out  # the folded runs belong to five flow runs: no one box
+    grouped = ok(cli("lineage", "p/model:v1", "--format", "dot"))
+    statements = dot_statements(grouped)
+    start = statements.index('subgraph "cluster_0" {')
+    box = statements[start : statements.index("}", start)]
+    assert 'label="etl · etl-run-5";' in box
+    assert sum(1 for s in box if s.startswith('"run:') or s.startswith('"artifact:')) == 4
+    raw = ok(cli("lineage", "p/model:v0", "--format", "dot", "--raw"))
+    assert raw.count(" -> ") == 15  # 5 runs logged model:v0, 5 used raw:v0, 5 logged it
+
+
+def test_mermaid_folds_reruns_and_draws_a_subgraph_per_group(story: Story) -> None:
+    story.flows()
+    out = ok(cli("lineage", "p/model:v0", "--format", "mermaid"))
+    assert out.startswith("flowchart LR\n")
+    assert sorted(re.findall(r"^  n\d+ -- (.+) --> n\d+$", out, re.M)) == ["logged ×5", "logged ×5", "used ×5"]
+    assert '(["train-0<br/>train · ×5 runs"])' in out
+    grouped = ok(cli("lineage", "p/model:v1", "--format", "mermaid")).splitlines()
+    start = grouped.index('  subgraph g0["etl · etl-run-5"]')
+    end = grouped.index("  end", start)
+    inside = grouped[start + 1 : end]
+    assert len(inside) == 4 and all(re.fullmatch(r"    n\d+.+", line) for line in inside)
+    assert any('"train-5<br/>train"' in line for line in inside)
 
 
 def test_errors(story: Story) -> None:
@@ -234,5 +343,5 @@ def test_quickstart_lineage_tree(tmp_path: Path) -> None:
         env=env, capture_output=True, text=True, timeout=120, check=True,
     ).stdout
     assert dot.startswith("digraph lineage {") and "\x1b[" not in dot
-    assert '[label="quickstart/pet-model:v0 (model)", shape=box]' in dot
-    assert f'[label="{train.path}", shape=ellipse]' in dot
+    assert '[label="quickstart/pet-model:v0\\nmodel", shape=box]' in dot
+    assert f'"run:{train.id}" [label="{train.name if train.name != train.id else train.path}\\ntrain", shape=ellipse]' in dot

@@ -80,3 +80,59 @@ def test_registry_names_are_checked(store: artiflow.Store, tmp_path: Path) -> No
     with artiflow.init(project="reg", store=store) as other:
         with pytest.raises(artiflow.TypeCollisionError, match="registry collection"):
             other.log_artifact(str(tmp_path / "model-a.pt"), name="cats", type="model")
+
+
+def test_collection_is_the_one_the_version_was_fetched_from(store: artiflow.Store, tmp_path: Path) -> None:
+    with artiflow.init(project="p", store=store) as run:
+        v0 = run.log_artifact(model(tmp_path, "a"))
+        v1 = run.log_artifact(model(tmp_path, "b"))
+        v1.link("reg/cats", aliases=["production"])
+        v0.link("reg/cats")
+    api = Api(store=store)
+    source = api.artifact("p/cat-model:v0").collection
+    assert (source.project, source.name, source.type, source.is_sequence()) == ("p", "cat-model", "model", True)
+    assert source == api.artifact_collection("model", "p/cat-model")
+    assert [a.name for a in source.versions()] == ["cat-model:v0", "cat-model:v1"]
+    portfolio = api.artifact("reg/cats:production").collection
+    assert (portfolio.project, portfolio.name, portfolio.is_sequence()) == ("reg", "cats", False)
+    assert [(a.name, a.source_name) for a in portfolio.versions()] == [
+        ("cats:v0", "cat-model:v1"), ("cats:v1", "cat-model:v0")
+    ]
+    assert portfolio.aliases == ["latest", "production"]
+    with pytest.raises(artiflow.ArtifactNotLoggedError):
+        model(tmp_path, "c").collection
+
+
+def test_saving_a_linked_version_edits_the_links_aliases(store: artiflow.Store, tmp_path: Path) -> None:
+    """W&B: aliases edited on a version fetched through a link change the link, the rest the source."""
+    with artiflow.init(project="p", store=store) as run:
+        v0 = run.log_artifact(model(tmp_path, "a"), aliases=["mine"])
+        v1 = run.log_artifact(model(tmp_path, "b"))
+        v0.link("reg/cats", aliases=["staging"])
+        v1.link("reg/cats", aliases=["production"])
+    api = Api(store=store)
+    linked = api.artifact("reg/cats:v0")
+    stale = api.artifact("reg/cats:v0")
+    linked.aliases.append("prod")
+    linked.aliases.remove("staging")
+    linked.description = "the first cat model"
+    linked.save()
+    assert (linked.name, set(linked.aliases)) == ("cats:v0", {"prod"})
+    assert api.artifact("reg/cats:prod").id == v0.id
+    with pytest.raises(artiflow.ArtifactNotFoundError):
+        api.artifact("reg/cats:staging")
+    source = api.artifact("p/cat-model:v0")
+    assert set(source.aliases) == {"mine"} and source.description == "the first cat model"
+    # a delta: another object's save adds its own alias and keeps "prod"; an alias moves between links
+    stale.aliases.append("production")
+    stale.save()
+    assert set(api.artifact("reg/cats:v0").aliases) == {"prod", "production"}
+    assert set(api.artifact("reg/cats:v1").aliases) == {"latest"}
+    with pytest.raises(artiflow.ArtiflowError, match="latest"):
+        linked.aliases.append("latest")
+        linked.save()
+    linked.aliases.remove("latest")
+    api.artifact("reg/cats:v0").unlink()
+    linked.aliases.append("again")
+    with pytest.raises(artiflow.ArtifactNotFoundError, match="no longer links"):
+        linked.save()

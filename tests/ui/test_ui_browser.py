@@ -278,6 +278,6 @@ def test_lineage_html_export_opens_offline(ui_store: artiflow.Store, tmp_path: P
     page_file.write_text(result.stdout)
     assert "http://" not in result.stdout.split("<script", 1)[0] and 'src="' not in result.stdout
     data = watched.lineage(page_file.as_uri())
-    assert [n["label"] for n in data["nodes"]][:2] == ["report:v1", "7 × daily"]
+    assert [n["label"] for n in data["nodes"]][:3] == ["report:v1", "report", "7 × daily"]  # nearest first
     assert watched.drawn() == {"nodes": 5, "edges": 4, "boxes": 1}
     assert watched.page.locator("#lineage-nodes > li").count() == 5
