@@ -25,7 +25,7 @@ import artiflow
 from artiflow import Api, DigestMismatchError, localblobs
 from artiflow.blobs import LocalBlobStore, blob_key
 from artiflow.cli import app
-from artiflow.digests import MD5, XXH128, b64_digest, b64_to_hex
+from artiflow.digests import MD5, XXH128, b64_digest, b64_md5, b64_to_hex
 from artiflow.errors import ArtifactNotFoundError, FileChangedError, StoreError
 from artiflow.gc import collect_garbage
 from artiflow.metadata import schema
