@@ -19,7 +19,7 @@ from bisect import bisect_left
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
-from itertools import accumulate
+from itertools import accumulate, repeat
 from typing import Any
 
 from ..digests import b64_md5
@@ -54,7 +54,10 @@ class FileTree:
         """``paths`` sorted, ``entries[i]`` (``digest``, ``size``, ``ref``) the entry at ``paths[i]``."""
         self._paths = paths
         self._entries = entries
-        self._sums = list(accumulate((e.get("size") or 0 for e in entries), initial=0))
+        sizes: list[int] = list(map(dict.get, entries, repeat("size", len(entries))))  # type: ignore[arg-type]
+        if None in sizes:  # a reference may have no size
+            sizes = [n or 0 for n in sizes]
+        self._sums: list[int] = list(accumulate(sizes, initial=0))
         self._listed: dict[str, tuple[list[Node], list[int]]] = {}
         self._lock = threading.Lock()
 
