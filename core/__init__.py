@@ -40,7 +40,7 @@ import typing
 
 from . import data_types, names
 from ._version import __version__
-from .data_types import Table
+from .data_types import Image, Table
 from .errors import (
     ArtifactFinalizedError,
     ArtifactNotFoundError,
@@ -134,6 +134,7 @@ __all__ = [
     "EntryConflictError",
     "EntryNotFoundError",
     "FileChangedError",
+    "Image",
     "InvalidNameError",
     "Manifest",
     "ManifestEntry",

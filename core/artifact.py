@@ -23,6 +23,7 @@ from datetime import datetime
 from typing import IO, TYPE_CHECKING, Any
 
 from . import editing, names, registry, userdata
+from .digests import MD5, Algorithm, DigestAlgorithm, algorithm, hasher
 from .drafting import Draft
 from .entry import ArtifactEntry, entry_reference
 from .errors import ArtiflowError
@@ -47,13 +48,20 @@ class Artifact(Reading):
         metadata: dict[str, Any] | None = None,
         incremental: bool = False,
         use_as: str | None = None,
+        storage_region: str | None = None,
+        digest_algorithm: str = MD5,
         *,
         serializers: SerializerRegistry | None = None,
     ) -> None:
+        """``digest_algorithm="XXH128"`` hashes files with XXH128 (W&B's opt-in, SDK 0.29+; needs
+        ``artiflow[xxhash]``) instead of MD5; ``storage_region`` is accepted for W&B and ignored."""
         names.artifact_name(name)
         names.artifact_type(type)
         names.reserved_combination(name, type)
-        self._init(name, type, description, metadata, serializers)
+        alg = algorithm(digest_algorithm)
+        if alg != MD5:
+            hasher(alg)  # a missing xxhash is reported now, not when the artifact is logged
+        self._init(name, type, description, metadata, serializers, alg)
         self._use_as = use_as  # ``incremental`` changes nothing: a new version is always one commit
 
     def _init(
@@ -63,6 +71,7 @@ class Artifact(Reading):
         description: str | None,
         metadata: dict[str, Any] | None,
         serializers: SerializerRegistry | None,
+        digest_algorithm: Algorithm = MD5,
     ) -> None:
         self._name = name
         self._type = type_
@@ -71,7 +80,7 @@ class Artifact(Reading):
         self._aliases: list[str] = []
         self._tags: list[str] = []
         self._serializers = serializers or default_registry()
-        self._contents = Draft(self._serializers)
+        self._contents = Draft(self._serializers, digest_algorithm)
         self._store: Store | None = None
         self._record: VersionRecord | None = None
         self._created: bool | None = None
@@ -175,7 +184,11 @@ class Artifact(Reading):
     def add(
         self, obj: Any, name: str, *, serializer: str | Serializer | None = None, overwrite: bool = False
     ) -> ArtifactEntry:
-        """Add a Python object (JSON-able dict/list, numpy array, pandas DataFrame) as ``name.<suffix>``.
+        """Add a Python object (W&B ``Table``/``PartitionedTable``/``Image``, JSON-able dict/list, numpy
+        array, pandas DataFrame) as ``name.<suffix>``.
+
+        An ``Image`` is written as W&B writes it: ``name.image-file.json`` and the picture under
+        ``media/images/`` (Images in a ``Table``'s cells too).
 
         A DataFrame is written as Parquet when pyarrow is installed, else as pandas JSON
         (``serializer="pandas"`` forces JSON); ``get(name)`` reads either. ``serializer`` is a
@@ -185,7 +198,8 @@ class Artifact(Reading):
         ``serializer="pickle"``, and read back only with ``allow_pickle=True``.
         """
         self._draft()
-        return ArtifactEntry(self, self._contents.add_object(obj, name, serializer=serializer, overwrite=overwrite))
+        path = self._contents.add_object(obj, name, serializer=serializer, overwrite=overwrite, owner=self._name)
+        return ArtifactEntry(self, path)
 
     def __setitem__(self, name: str, obj: Any) -> None:
         self.add(obj, name)
@@ -195,6 +209,17 @@ class Artifact(Reading):
         self._draft()
         path = names.entry_path(item.path if isinstance(item, ArtifactEntry) else item)
         self._contents.remove(path, owner=self._name)
+
+    @property
+    def digest_algorithm(self) -> DigestAlgorithm:
+        """What the files' digests (and the artifact digest) are hashed with: ``MANIFEST_MD5`` or
+        ``MANIFEST_XXH128``, as W&B's ``ArtifactDigestAlgorithm`` (a ``str``).
+
+        >>> artiflow.Artifact("big", "dataset", digest_algorithm="XXH128").digest_algorithm == "MANIFEST_XXH128"
+        True
+        """
+        alg = self._contents.algorithm if self._record is None else self.manifest.digest_algorithm
+        return DigestAlgorithm.of(alg)
 
     # -- persistence ---------------------------------------------------------------------------
 
@@ -259,7 +284,8 @@ class Artifact(Reading):
         """A draft of the next version, starting from this version's files."""
         rec = self._logged("new_draft")
         assert self._store is not None
-        draft = Artifact(rec.name, self._type, self._description, dict(self._metadata), serializers=self._serializers)
+        draft = Artifact(rec.name, self._type, self._description, dict(self._metadata),
+                         digest_algorithm=self.manifest.digest_algorithm, serializers=self._serializers)
         draft._contents.inherit(self._store, self.manifest, rec.id)
         return draft
 

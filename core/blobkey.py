@@ -2,6 +2,12 @@
 
 >>> blob_key("sZRqySSS0jR8YjW00mERhA==")
 'md5/b1/946ac92492d2347c6235b4d2611184'
+>>> blob_key("xxh128:a7qGx+Bp9W1aELQ18cjknA==")
+'xxh128/6b/ba86c7e069f56d5a10b435f1c8e49c'
+
+Blob stores name a blob by its :func:`~artiflow.digests.blob_id` (the MD5 digest, or
+``xxh128:<digest>``), so blobs of the two algorithms live under separate prefixes and are checked
+with the algorithm that made their address.
 """
 
 from __future__ import annotations
@@ -11,25 +17,31 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from .digests import b64_to_hex
+from .digests import ALGORITHMS, b64_to_hex, key_prefix, split_blob_id
 from .errors import DigestMismatchError
 
 QUARANTINE = "quarantine"  # damaged blobs are moved here: out of every content address, kept for a look
 
 
-def blob_key(b64_digest: str) -> str:
-    hexd = b64_to_hex(b64_digest)
-    return f"md5/{hexd[:2]}/{hexd[2:]}"
+KEY_PREFIXES = tuple(key_prefix(a) for a in ALGORITHMS)  # the top-level directories that hold blobs
 
 
-def quarantine_key(b64_digest: str) -> str:
-    """A fresh key under ``quarantine/`` for a damaged copy of ``b64_digest``'s blob."""
-    return f"{QUARANTINE}/{b64_to_hex(b64_digest)}-{uuid.uuid4().hex[:8]}"
+def blob_key(blob: str) -> str:
+    """Where the blob :func:`~artiflow.digests.blob_id` names lives: ``<md5|xxh128>/<hex[:2]>/<hex[2:]>``."""
+    alg, digest = split_blob_id(blob)
+    hexd = b64_to_hex(digest)
+    return f"{key_prefix(alg)}/{hexd[:2]}/{hexd[2:]}"
 
 
-def mismatch(url: str, digest: str, got: str) -> DigestMismatchError:
+def quarantine_key(blob: str) -> str:
+    """A fresh key under ``quarantine/`` for a damaged copy of ``blob``."""
+    alg, digest = split_blob_id(blob)
+    return f"{QUARANTINE}/{key_prefix(alg)}-{b64_to_hex(digest)}-{uuid.uuid4().hex[:8]}"
+
+
+def mismatch(url: str, blob: str, got: str) -> DigestMismatchError:
     """The error for a blob whose bytes no longer hash to its address."""
-    return DigestMismatchError(f"Blob {blob_key(digest)} in {url} hashes to {got}, not {digest}.")
+    return DigestMismatchError(f"Blob {blob_key(blob)} in {url} hashes to {got}, not {split_blob_id(blob)[1]}.")
 
 
 def unlink_quietly(path: str) -> None:
@@ -59,4 +71,4 @@ def fsspec_callback(on_chunk: Callable[[int], None] | None) -> dict[str, Any]:
     return {"callback": _Chunks()}
 
 
-__all__ = ["QUARANTINE", "blob_key", "fsspec_callback", "mismatch", "quarantine_key", "unlink_quietly"]
+__all__ = ["KEY_PREFIXES", "QUARANTINE", "blob_key", "fsspec_callback", "mismatch", "quarantine_key", "unlink_quietly"]

@@ -1,4 +1,4 @@
-"""Content-addressed blob storage: ``md5/<hex[:2]>/<hex[2:]>`` under any fsspec URL.
+"""Content-addressed blob storage: ``md5/<hex[:2]>/<hex[2:]>`` under any fsspec URL (``xxh128/…`` for XXH128).
 
 Blobs are written under a temporary key and then moved into place, so a crash never leaves a
 blob that looks valid. Keys are content addresses, so writing the same blob twice is harmless.
@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from typing import IO, Any, Protocol
 
 from .blobkey import QUARANTINE, blob_key
+from .digests import Algorithm
 from .errors import MissingDependencyError
 from .localblobs import LocalBlobStore
 from .objectstore import FsspecBlobStore
@@ -21,11 +22,16 @@ _EXTRAS = {"s3": "s3", "s3a": "s3", "gs": "gcs", "gcs": "gcs", "az": "azure", "a
 
 
 class BlobStore(Protocol):
+    """Blobs by content address. ``digest`` arguments are blob ids (:func:`~artiflow.digests.blob_id`:
+    an MD5 digest, or ``xxh128:<digest>``), so reads check bytes with the algorithm of the address;
+    :meth:`put_file` alone takes a plain digest and its algorithm, and returns the digest."""
+
     url: str
 
     def has(self, digest: str) -> bool: ...
     def put_file(
-        self, src: str, expected: str | None = None, *, on_chunk: Callable[[int], None] | None = None
+        self, src: str, expected: str | None = None, *, alg: Algorithm = ...,
+        on_chunk: Callable[[int], None] | None = None,
     ) -> tuple[str, int]: ...
     def put_bytes(self, data: bytes) -> str: ...
     def read_bytes(self, digest: str) -> bytes: ...

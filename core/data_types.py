@@ -1,8 +1,10 @@
-"""W&B's data types for artifacts, in W&B's own JSON format: ``Table`` and ``PartitionedTable``.
+"""W&B's data types for artifacts, in W&B's own JSON format: ``Table``, ``PartitionedTable``, ``Image``.
 
 ``artifact.add(table, "name")`` writes ``name.table.json`` (``{"_type": "table", "columns": …,
-"data": …}``) as W&B does, and ``artifact.get("name")`` returns a ``Table``. A ``PartitionedTable``
-(``name.partitioned-table.json``) points at a folder of tables in the same artifact.
+"data": …}``) as W&B does, and ``artifact.get("name")`` returns a ``Table``. A cell may hold an
+:class:`~artiflow.media.Image`: it is written as W&B writes it, a PNG under ``media/images/`` and an
+``image-file`` pointer in the cell. A ``PartitionedTable`` (``name.partitioned-table.json``) points at
+a folder of tables in the same artifact.
 
 >>> t = Table(columns=["a", "b"], data=[[1, 2]])
 >>> t.add_data(3, 4)
@@ -20,6 +22,10 @@ import sys
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+from .media import Fetch, Image, MediaFiles
+
+__all__ = ["Image", "PartitionedTable", "Table"]
+
 
 def _plain(value: Any) -> Any:
     """A JSON value for one cell: numpy scalars unwrapped, non-finite floats as W&B writes them."""
@@ -33,11 +39,29 @@ def _plain(value: Any) -> Any:
         return [_plain(v) for v in value]
     if isinstance(value, dict):
         return {str(k): _plain(v) for k, v in value.items()}
-    if value is None or isinstance(value, (bool, int, float, str)):
+    if value is None or isinstance(value, (bool, int, float, str, Image)):
         return value
     raise TypeError(
-        f"A Table cell holds numbers, strings, bools, None, lists and dicts; got a {type(value).__name__}."
+        f"A Table cell holds numbers, strings, bools, None, lists, dicts and Images; got a {type(value).__name__}."
     )
+
+
+def _cell_json(value: Any, files: MediaFiles | None) -> Any:
+    if isinstance(value, Image):
+        if files is None:
+            raise ValueError("A Table holding Images is written by artifact.add(table, name), which stores the images too.")
+        return value.to_json(files)
+    if isinstance(value, list):
+        return [_cell_json(v, files) for v in value]
+    if isinstance(value, dict):
+        return {k: _cell_json(v, files) for k, v in value.items()}
+    return value
+
+
+def _cell(value: Any, fetch: Fetch | None) -> Any:
+    if fetch is not None and isinstance(value, dict) and value.get("_type") == Image._log_type:
+        return Image.from_json(value, fetch)
+    return value
 
 
 class Table:
@@ -140,22 +164,24 @@ class Table:
 
     # -- W&B's JSON ----------------------------------------------------------------------------
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, files: MediaFiles | None = None) -> dict[str, Any]:
+        """W&B's table JSON; the files of Images in cells go into ``files``."""
         return {
             "_type": self._log_type,
             "columns": list(self.columns),
-            "data": [list(r) for r in self.data],
+            "data": [[_cell_json(v, files) for v in r] for r in self.data],
             "ncols": len(self.columns),
             "nrows": len(self.data),
             "log_mode": self.log_mode,
         }
 
     @classmethod
-    def from_json(cls, obj: dict[str, Any]) -> Table:
+    def from_json(cls, obj: dict[str, Any], fetch: Fetch | None = None) -> Table:
+        """The table of W&B's JSON ``obj``; with ``fetch`` (another entry's local copy) image cells become Images."""
         if obj.get("_type") not in ("table", "table-file", "incremental-table"):
             raise ValueError(f"Not a W&B table: _type is {obj.get('_type')!r}.")
         table = cls(columns=obj.get("columns") or [], log_mode=obj.get("log_mode"))
-        table.data = [list(r) for r in obj.get("data") or []]
+        table.data = [[_cell(v, fetch) for v in r] for r in obj.get("data") or []]
         return table
 
 

@@ -1,7 +1,8 @@
 """A machine-local cache of file digests, keyed by ``(device, inode, size, mtime_ns, ctime_ns)``.
 
 Any write to a file changes its mtime or ctime, so a hit means the content is unchanged and need
-not be read again. The cache is a hint only: losing it costs a re-hash, never correctness. It is
+not be read again. Each digest algorithm has its own table (a file logged with MD5 and with XXH128
+has a row in each). The cache is a hint only: losing it costs a re-hash, never correctness. It is
 opened on first use (a store that only reads objects never touches it), and a file that is not a
 readable cache (a crash mid-write on a bad disk, garbage) is set aside and rebuilt, with a warning.
 """
@@ -16,10 +17,13 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from .batches import batched
+from .digests import ALGORITHMS, MD5, Algorithm, key_prefix
 
 log = logging.getLogger(__name__)
 
 StatKey = tuple[int, int, int, int, int]
+# MD5's table keeps its first name, so caches written before XXH128 existed stay warm.
+_TABLES: dict[str, str] = {a: "digests" if a == MD5 else f"digests_{key_prefix(a)}" for a in ALGORITHMS}
 
 
 def stat_key(st: os.stat_result) -> StatKey:
@@ -27,6 +31,8 @@ def stat_key(st: os.stat_result) -> StatKey:
 
 
 class DigestCache:
+    """Digests of local files by stat key, one table per algorithm (see the module docstring)."""
+
     def __init__(self, directory: Path) -> None:
         self.path = directory / "digests.db"
         self._db: sqlite3.Connection | None = None
@@ -52,12 +58,13 @@ class DigestCache:
         try:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
-            db.execute(
-                "CREATE TABLE IF NOT EXISTS digests (dev INTEGER, ino INTEGER, size INTEGER,"
-                " mtime_ns INTEGER, ctime_ns INTEGER, digest TEXT NOT NULL,"
-                " PRIMARY KEY (dev, ino, size, mtime_ns, ctime_ns)) WITHOUT ROWID"
-            )
-            db.execute("SELECT dev, ino, size, mtime_ns, ctime_ns, digest FROM digests LIMIT 1").fetchall()
+            for table in _TABLES.values():
+                db.execute(
+                    f"CREATE TABLE IF NOT EXISTS {table} (dev INTEGER, ino INTEGER, size INTEGER,"
+                    " mtime_ns INTEGER, ctime_ns INTEGER, digest TEXT NOT NULL,"
+                    " PRIMARY KEY (dev, ino, size, mtime_ns, ctime_ns)) WITHOUT ROWID"
+                )
+                db.execute(f"SELECT dev, ino, size, mtime_ns, ctime_ns, digest FROM {table} LIMIT 1").fetchall()
             db.commit()
         except BaseException:
             db.close()
@@ -80,8 +87,9 @@ class DigestCache:
             self._db = None
         self._set_aside()
 
-    def get_many(self, keys: Iterable[StatKey]) -> dict[StatKey, str]:
-        """The digests of the keys found: one query per device and batch of inodes, not per key."""
+    def get_many(self, keys: Iterable[StatKey], alg: Algorithm = MD5) -> dict[StatKey, str]:
+        """The ``alg`` digests of the keys found: one query per device and batch of inodes, not per key."""
+        table = _TABLES[alg]
         wanted = set(keys)
         inodes: dict[int, set[int]] = {}
         for key in wanted:
@@ -95,7 +103,7 @@ class DigestCache:
                 for dev, inos in inodes.items():
                     for chunk in batched(sorted(inos)):
                         rows = db.execute(
-                            "SELECT dev, ino, size, mtime_ns, ctime_ns, digest FROM digests"
+                            f"SELECT dev, ino, size, mtime_ns, ctime_ns, digest FROM {table}"
                             f" WHERE dev=? AND ino IN ({','.join('?' * len(chunk))})",
                             (dev, *chunk),
                         )
@@ -110,14 +118,16 @@ class DigestCache:
                 return {}
         return out
 
-    def put_many(self, items: Iterable[tuple[StatKey, str]]) -> None:
+    def put_many(self, items: Iterable[tuple[StatKey, str]], alg: Algorithm = MD5) -> None:
+        """Remember ``(key, digest)`` pairs, the digests made with ``alg``."""
+        table = _TABLES[alg]
         rows = [(*k, d) for k, d in items]
         if not rows:
             return
         with self._lock:
             try:
                 db = self._conn()
-                db.executemany("INSERT OR REPLACE INTO digests VALUES (?,?,?,?,?,?)", rows)
+                db.executemany(f"INSERT OR REPLACE INTO {table} VALUES (?,?,?,?,?,?)", rows)
                 db.commit()
             except (sqlite3.OperationalError, OSError):
                 pass  # a busy cache only costs a re-hash next time

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from . import names
-from .digests import b64_to_hex, md5_file
+from .digests import b64_to_hex, file_digest
 from .errors import DigestMismatchError, InvalidNameError, StoreError
 from .manifest import Manifest, ManifestEntry
 
@@ -91,7 +91,8 @@ def checkout(
 def verify(manifest: Manifest, root: str, label: str) -> None:
     """Check that ``root`` holds exactly ``manifest``'s files, re-hashing every one.
 
-    References are skipped. Raises :class:`DigestMismatchError` on any difference.
+    Each file is hashed with its entry's algorithm (MD5, or XXH128 where ``extra`` says so);
+    references are skipped. Raises :class:`DigestMismatchError` on any difference.
     """
     for dirpath, _dirs, filenames in os.walk(root):
         for fn in filenames:
@@ -104,7 +105,7 @@ def verify(manifest: Manifest, root: str, label: str) -> None:
         local = names.contained(root, entry.path)
         if not os.path.isfile(local):
             raise FileNotFoundError(f"{entry.path} of {label} is missing from {root}.")
-        if md5_file(local) != entry.digest:
+        if file_digest(local, entry.algorithm) != entry.digest:
             raise DigestMismatchError(f"Digest mismatch for file: {entry.path} (artifact {label}).")
 
 

@@ -26,9 +26,10 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from . import names
-from .digests import b64_to_hex, md5_file
+from .digests import MD5, Algorithm, b64_to_hex, file_digest
 from .errors import ArtifactNotLoggedError, EntryConflictError, EntryNotFoundError, InvalidNameError
-from .manifest import Manifest, ManifestEntry
+from .manifest import Manifest, ManifestEntry, stored_entry
+from .media import MediaFiles
 from .references import reference_entries
 from .serializers import EXTRA_KEY, Serializer, SerializerRegistry
 from .staging import StagedFile
@@ -40,8 +41,9 @@ if TYPE_CHECKING:
 class Draft:
     """The files, references and objects added to an artifact before it is logged."""
 
-    def __init__(self, serializers: SerializerRegistry) -> None:
+    def __init__(self, serializers: SerializerRegistry, algorithm: Algorithm = MD5) -> None:
         self.serializers = serializers
+        self.algorithm = algorithm  # what staged files are hashed with (W&B's ``digest_algorithm``)
         self.entries: dict[str, ManifestEntry] = {}
         self.staged: dict[str, StagedFile] = {}
         self.origin: Store | None = None  # where entries inherited by new_draft() are stored
@@ -60,14 +62,15 @@ class Draft:
         """The manifest entry ``path`` will have (a staged file is hashed to know its digest)."""
         if path in self.staged:
             st = self.staged[path]
-            return ManifestEntry(path=path, digest=md5_file(st.local_path), size=st.size, extra=dict(st.extra))
+            digest = file_digest(st.local_path, self.algorithm)
+            return stored_entry(path, digest, st.size, dict(st.extra), self.algorithm)
         entry = self.entries.get(path)
         if entry is None:
             raise EntryNotFoundError(f"Path {path!r} is not contained in artifact {owner!r}.")
         return entry
 
     def manifest(self, owner: str) -> Manifest:
-        return Manifest.from_entries(self.entry(p, owner) for p in sorted(self.paths()))
+        return Manifest.from_entries((self.entry(p, owner) for p in sorted(self.paths())), self.algorithm)
 
     # -- adding --------------------------------------------------------------------------------
 
@@ -91,7 +94,7 @@ class Draft:
         path = staged.path
         self.claim(path)
         if self.has(path) and not overwrite:
-            if self.entry(path, owner).digest != md5_file(staged.local_path):
+            if self.entry(path, owner).digest != file_digest(staged.local_path, self.algorithm):
                 raise EntryConflictError(
                     f"Cannot add the same path twice: {path!r}; pass overwrite=True to replace it."
                 )
@@ -103,10 +106,10 @@ class Draft:
         if not os.path.isfile(local):
             raise FileNotFoundError(f"Path is not a file: {local!r}.")
         path = names.entry_path(name if name is not None else os.path.basename(local))
-        if is_tmp:  # W&B's rule: the stem becomes the first 20 hex digits of the file's MD5
+        if is_tmp:  # W&B's rule: the stem becomes the first 20 hex digits of the file's digest
             head, tail = posixpath.split(path)
             parts = tail.split(".")
-            parts[0] = b64_to_hex(md5_file(local))[:20]
+            parts[0] = b64_to_hex(file_digest(local, self.algorithm))[:20]
             path = posixpath.join(head, ".".join(parts)) if head else ".".join(parts)
         self.put_staged(StagedFile.of(path, local), overwrite=overwrite, owner=owner)
         return path
@@ -162,7 +165,10 @@ class Draft:
             added.append(entry.path)
         return added
 
-    def add_object(self, obj: Any, name: str, *, serializer: str | Serializer | None, overwrite: bool) -> str:
+    def add_object(
+        self, obj: Any, name: str, *, serializer: str | Serializer | None, overwrite: bool, owner: str = ""
+    ) -> str:
+        """Write ``obj`` as ``name`` + the serializer's suffix, plus any media entries it writes beside it."""
         ser = self.serializers.resolve(serializer, obj)
         path = names.entry_path(ser.filename(name))
         if path in self.paths() and not overwrite:
@@ -170,7 +176,18 @@ class Draft:
         self.claim(path)
         local = Path(self.scratch(), "objects", *path.split("/"))
         local.parent.mkdir(parents=True, exist_ok=True)
-        ser.dump(obj, local)
+        media = MediaFiles(Path(tempfile.mkdtemp(prefix="media-", dir=self.scratch())))
+        ser.write(obj, local, media)
+        # All or nothing: media named by their content are shared, another file at their path is refused.
+        saved = (dict(self.entries), dict(self.staged))
+        try:
+            for media_path, media_local in sorted(media.files.items()):
+                self.put_staged(StagedFile.of(names.entry_path(media_path), str(media_local)),
+                                overwrite=False, owner=owner)
+        except BaseException:
+            self.entries, self.staged = saved
+            self._dirs = None
+            raise
         self.entries.pop(path, None)
         self.staged[path] = StagedFile.of(path, str(local), {EXTRA_KEY: ser.name})
         return path
@@ -223,9 +240,9 @@ class Draft:
             _copy_blobs(self.origin, store, inherited)
         elif inherited:
             store.freshen(inherited)  # reused, not written: gc's grace starts again now
-        stored = store.ingest(self.staged.values(), progress)
+        stored = store.ingest(self.staged.values(), progress, self.algorithm)
         entries = {**self.entries, **{e.path: e for e in stored}}
-        return Manifest.from_entries(entries[p] for p in sorted(entries))
+        return Manifest.from_entries((entries[p] for p in sorted(entries)), self.algorithm)
 
     def clear(self) -> None:
         """Forget the contents once logged (the scratch directory is removed)."""
@@ -287,8 +304,8 @@ def _walk(top: str, prefix: str, follow: bool | None) -> Iterator[StagedFile]:
 
 def _copy_blobs(origin: Store, target: Store, entries: Sequence[ManifestEntry]) -> None:
     for e in entries:
-        if not target.blobs.freshen(e.digest, e.size):
+        if not target.blobs.freshen(e.blob, e.size):
             with tempfile.TemporaryDirectory(prefix="artiflow-copy-") as tmp:
                 local = os.path.join(tmp, "blob")
-                origin.blobs.copy_to(e.digest, local)
-                target.blobs.put_file(local, e.digest)
+                origin.blobs.copy_to(e.blob, local)
+                target.blobs.put_file(local, e.digest, alg=e.algorithm)

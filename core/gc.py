@@ -60,7 +60,7 @@ def live_keys(store: Store) -> set[str]:
         except (ArtifactNotFoundError, DigestMismatchError):
             unreadable.append(blob_key(manifest_digest))
             continue
-        keys.update(blob_key(e.digest) for e in manifest if e.ref is None)
+        keys.update(blob_key(e.blob) for e in manifest if e.ref is None)
     if unreadable:
         raise StoreError(
             f"gc deleted nothing: {len(unreadable)} live manifest(s) are missing or damaged "

@@ -28,8 +28,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import IO
 
-from .blobkey import blob_key, mismatch, quarantine_key, unlink_quietly
-from .digests import b64_md5, copy_and_hash
+from .blobkey import KEY_PREFIXES, blob_key, mismatch, quarantine_key, unlink_quietly
+from .digests import MD5, Algorithm, b64_md5, blob_id, copy_and_hash, split_blob_id
 from .errors import DigestMismatchError
 
 _FICLONE = 0x40049409  # linux/fs.h: share extents (reflink) instead of copying bytes
@@ -38,7 +38,9 @@ _SENDFILE_STEP = 16 << 20  # bytes per call when someone watches the progress
 
 
 class LocalBlobStore:
-    """Blobs under a local directory: ``md5/<hex[:2]>/<hex[2:]>``, plus ``tmp/`` and ``quarantine/``."""
+    """Blobs under a local directory: ``md5/<hex[:2]>/<hex[2:]>`` (``xxh128/…`` for XXH128 digests),
+    plus ``tmp/`` and ``quarantine/``. Every method but :meth:`put_file` names a blob by its
+    :func:`~artiflow.digests.blob_id`."""
 
     def __init__(self, root: str | os.PathLike[str], *, durable: bool = True) -> None:
         self.root = Path(root).expanduser().absolute()
@@ -137,19 +139,21 @@ class LocalBlobStore:
                 self._unsynced.add(parent)
 
     def put_file(
-        self, src: str, expected: str | None = None, *, on_chunk: Callable[[int], None] | None = None
+        self, src: str, expected: str | None = None, *, alg: Algorithm = MD5,
+        on_chunk: Callable[[int], None] | None = None,
     ) -> tuple[str, int]:
+        """Store ``src`` hashed with ``alg``; return its digest (not the blob id) and size."""
         tmp, fd = self._tmp_file()
         try:
             with open(src, "rb", buffering=0) as fin, open(fd, "wb", buffering=0) as fout:
-                digest, size = copy_and_hash(fin, fout, on_chunk=on_chunk)
+                digest, size = copy_and_hash(fin, fout, alg=alg, on_chunk=on_chunk)
                 if expected is not None and digest != expected:
                     raise DigestMismatchError(
                         f"{src} hashed to {digest}, expected {expected}; it changed while being stored."
                     )
                 if self.durable:
                     sync_data(fout.fileno())  # the bytes are on disk before their address exists
-            self._publish(tmp, digest)  # the address of exactly the bytes written
+            self._publish(tmp, blob_id(digest, alg))  # the address of exactly the bytes written
         except BaseException:
             unlink_quietly(tmp)
             raise
@@ -199,6 +203,7 @@ class LocalBlobStore:
         size and time match no digest the cache knows, so the next download replaces it.
         """
         src = self.path(digest)
+        alg = split_blob_id(digest)[0]
         if not verify:
             try:
                 self._write(src, dest, hardlink, exclusive=True, on_chunk=on_chunk)
@@ -208,8 +213,8 @@ class LocalBlobStore:
         tmp = f"{dest}.artiflow-{uuid.uuid4().hex[:8]}.tmp"
         try:
             if verify:
-                got = self._write_hashed(src, tmp, hardlink, on_chunk)
-                if got != digest:
+                got = self._write_hashed(src, tmp, hardlink, alg, on_chunk)
+                if blob_id(got, alg) != digest:
                     raise mismatch(self.url, digest, got)
             else:
                 self._write(src, tmp, hardlink, exclusive=False, on_chunk=on_chunk)
@@ -219,17 +224,17 @@ class LocalBlobStore:
             raise
 
     def _write_hashed(
-        self, src: str, tmp: str, hardlink: bool, on_chunk: Callable[[int], None] | None
+        self, src: str, tmp: str, hardlink: bool, alg: Algorithm, on_chunk: Callable[[int], None] | None
     ) -> str:
         if hardlink:
             os.link(src, tmp)
         else:
             with open(src, "rb", buffering=0) as fin, open(tmp, "xb", buffering=0) as fout:
                 if not self._reflink(fin, fout):
-                    digest, _ = copy_and_hash(fin, fout, on_chunk=on_chunk)
+                    digest, _ = copy_and_hash(fin, fout, alg=alg, on_chunk=on_chunk)
                     return digest
         with open(tmp, "rb", buffering=0) as f:  # a link shares the blob's bytes: hash what dest holds
-            digest, _ = copy_and_hash(f, on_chunk=on_chunk)
+            digest, _ = copy_and_hash(f, alg=alg, on_chunk=on_chunk)
         return digest
 
     def _write(
@@ -263,12 +268,13 @@ class LocalBlobStore:
             raise
 
     def keys(self) -> Iterator[str]:
-        base = self.root / "md5"
-        if not base.exists():
-            return
-        for prefix in sorted(os.listdir(base)):
-            for rest in sorted(os.listdir(base / prefix)):
-                yield f"md5/{prefix}/{rest}"
+        for top in KEY_PREFIXES:
+            base = self.root / top
+            if not base.exists():
+                continue
+            for prefix in sorted(os.listdir(base)):
+                for rest in sorted(os.listdir(base / prefix)):
+                    yield f"{top}/{prefix}/{rest}"
 
     def delete(self, digest: str) -> None:
         unlink_quietly(self.path(digest))

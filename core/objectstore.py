@@ -14,8 +14,8 @@ import uuid
 from collections.abc import Callable, Iterator
 from typing import IO, Any
 
-from .blobkey import blob_key, fsspec_callback, mismatch, quarantine_key, unlink_quietly
-from .digests import b64_md5, copy_and_hash, md5_file
+from .blobkey import KEY_PREFIXES, blob_key, fsspec_callback, mismatch, quarantine_key, unlink_quietly
+from .digests import MD5, Algorithm, b64_md5, blob_id, copy_and_hash, file_digest, split_blob_id
 from .errors import DigestMismatchError
 
 # Object stores publish a PUT (or a completed multipart upload) atomically: small in-memory
@@ -25,7 +25,8 @@ _S3_COPY_MAX = 5 << 30  # CopyObject's limit; a larger reused blob is uploaded a
 
 
 class FsspecBlobStore:
-    """Blobs under an fsspec URL (see the module docstring)."""
+    """Blobs under an fsspec URL (see the module docstring); every method but :meth:`put_file` names a
+    blob by its :func:`~artiflow.digests.blob_id`."""
 
     def __init__(self, url: str, fs: Any, path: str) -> None:
         self.url = url
@@ -101,23 +102,26 @@ class FsspecBlobStore:
         return key
 
     def put_file(
-        self, src: str, expected: str | None = None, *, on_chunk: Callable[[int], None] | None = None
+        self, src: str, expected: str | None = None, *, alg: Algorithm = MD5,
+        on_chunk: Callable[[int], None] | None = None,
     ) -> tuple[str, int]:
+        """Store ``src`` hashed with ``alg``; return its digest (not the blob id) and size."""
         # Progress: the hashing read and the upload each count for half of the file's bytes.
         half = (lambda n: on_chunk(n // 2)) if on_chunk is not None else None
         with open(src, "rb", buffering=0) as fin:
-            digest, size = copy_and_hash(fin, on_chunk=half)
+            digest, size = copy_and_hash(fin, alg=alg, on_chunk=half)
         if expected is not None and digest != expected:
             raise DigestMismatchError(f"{src} hashed to {digest}, expected {expected}.")
-        if self.freshen(digest, size):  # blob-level dedup: another version (or machine) stored it already
+        blob = blob_id(digest, alg)
+        if self.freshen(blob, size):  # blob-level dedup: another version (or machine) stored it already
             return digest, size
         tmp = self._parent_made(f"{self.base}/tmp/{uuid.uuid4().hex}")
         try:
             with open(src, "rb", buffering=0) as fin, self.fs.open(tmp, "wb") as fout:
-                sent, _ = copy_and_hash(fin, fout, on_chunk=half)
+                sent, _ = copy_and_hash(fin, fout, alg=alg, on_chunk=half)
             if sent != digest:
                 raise DigestMismatchError(f"{src} changed while it was being stored; log again.")
-            self.fs.mv(tmp, self._parent_made(self._key(digest)))
+            self.fs.mv(tmp, self._parent_made(self._key(blob)))
         except BaseException:
             self._rm_quietly(tmp)
             raise
@@ -161,7 +165,8 @@ class FsspecBlobStore:
         tmp = f"{dest}.artiflow-{uuid.uuid4().hex[:8]}.tmp"
         try:
             self.fs.get_file(self._key(digest), tmp, **fsspec_callback(on_chunk))
-            if verify and (got := md5_file(tmp)) != digest:
+            alg = split_blob_id(digest)[0]
+            if verify and blob_id(got := file_digest(tmp, alg), alg) != digest:
                 raise mismatch(self.url, digest, got)
             os.replace(tmp, dest)
         except BaseException:
@@ -169,8 +174,9 @@ class FsspecBlobStore:
             raise
 
     def keys(self) -> Iterator[str]:
-        for p in self.fs.find(f"{self.base}/md5"):
-            yield p[len(self.base) + 1 :]
+        for top in KEY_PREFIXES:
+            for p in self.fs.find(f"{self.base}/{top}"):
+                yield p[len(self.base) + 1 :]
 
     def delete(self, digest: str) -> None:
         self.fs.rm(self._key(digest))

@@ -103,7 +103,7 @@ class Reading(Attributes):
                 f"{entry.path!r} was stored with {ser.name}, which can run arbitrary code when loaded; "
                 "pass allow_pickle=True only if you trust whoever logged it."
             )
-        return ser.load(Path(self._local_copy(entry)))
+        return ser.read(Path(self._local_copy(entry)), lambda other: Path(self._local_copy(self.entry(names.entry_path(other)))))
 
     def __getitem__(self, name: str) -> Any:
         return self.get(name)

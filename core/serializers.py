@@ -1,7 +1,7 @@
 """Typed objects in artifacts: ``artifact.add(obj, name)`` and ``artifact.get(name)``.
 
-A small registry of serializers, tried in order. W&B's ``Table`` and ``PartitionedTable`` (in
-W&B's JSON format, :mod:`artiflow.data_types`), JSON (dicts and lists), numpy arrays and pandas
+A small registry of serializers, tried in order. W&B's ``Table``, ``PartitionedTable`` and ``Image``
+(in W&B's JSON format, :mod:`artiflow.data_types`), JSON (dicts and lists), numpy arrays and pandas
 DataFrames are built in; numpy, pandas and pyarrow are imported only when such an object shows up.
 A DataFrame is stored as Parquet (``.parquet``) when pyarrow is installed (the ``parquet`` extra),
 else as pandas table JSON (``.pandas.json``); both load back either way. Pickle is never chosen by
@@ -12,6 +12,10 @@ loads it with that one. A serializer of your own is a :class:`Serializer` named 
 (``"package.module:attribute"``): every registry resolves such a name by importing it, so the same
 string works in ``Artifact.add(..., serializer=...)``, the Prefect ``Output(serializer=...)``, the
 Dagster ``artiflow/serializer`` metadata, and in any other process that reads the entry back.
+
+An object may write several entries: a serializer with ``dump_media``/``load_media`` writes its
+own file plus files beside it (W&B media such as an Image's PNG under ``media/images/``), and reads
+them back through a function that fetches another entry of the same artifact.
 
 >>> reg = default_registry()
 >>> reg.for_object({"a": 1}).name
@@ -34,6 +38,7 @@ from typing import Any
 
 from .data_types import PartitionedTable, Table
 from .errors import ArtiflowError, MissingDependencyError
+from .media import Fetch, Image, MediaFiles
 
 EXTRA_KEY = "artiflow_serializer"
 
@@ -60,9 +65,22 @@ class Serializer:
     dump: Callable[[Any, Path], None]
     load: Callable[[Path], Any]
     trusted: bool = True  # False: loading can run arbitrary code (pickle)
+    dump_media: Callable[[Any, Path, MediaFiles], None] | None = None  # also writes entries beside its own
+    load_media: Callable[[Path, Fetch], Any] | None = None  # reads them back with another entry's local copy
 
     def filename(self, name: str) -> str:
         return name if name.endswith(self.suffix) else name + self.suffix
+
+    def write(self, obj: Any, path: Path, files: MediaFiles) -> None:
+        """Write ``obj`` to ``path``, and any entries beside it into ``files``."""
+        if self.dump_media is not None:
+            self.dump_media(obj, path, files)
+        else:
+            self.dump(obj, path)
+
+    def read(self, path: Path, fetch: Fetch) -> Any:
+        """Load the object at ``path``; ``fetch`` gives a local copy of another entry it names."""
+        return self.load_media(path, fetch) if self.load_media is not None else self.load(path)
 
 
 class SerializerRegistry:
@@ -98,7 +116,7 @@ class SerializerRegistry:
             if s.trusted and s.handles(obj):
                 return s
         raise TypeError(
-            f"artiflow cannot store a {type(obj).__name__} with add(); supported: Table, PartitionedTable, "
+            f"artiflow cannot store a {type(obj).__name__} with add(); supported: Table, PartitionedTable, Image, "
             "JSON-able dicts and lists, numpy arrays, pandas DataFrames. Pass serializer='pickle' to opt in to pickle, "
             "or a Serializer of your own (see artiflow.serializers)."
         )
@@ -268,18 +286,34 @@ def _wb_dump(obj: Any, path: Path) -> None:
     path.write_text(json.dumps(obj.to_json(), allow_nan=False), encoding="utf-8")
 
 
+def _media_dump(obj: Any, path: Path, files: MediaFiles) -> None:
+    # json.dump(..., sort_keys=True) as W&B writes it, so the same image gives the same entry
+    path.write_text(json.dumps(obj.to_json(files), sort_keys=True, allow_nan=False), encoding="utf-8")
+
+
+def _needs_artifact(obj: Any, path: Path) -> None:
+    raise ArtiflowError(f"A {type(obj).__name__} writes several entries; add it with Artifact.add(obj, name).")
+
+
+def _needs_entries(path: Path) -> Any:
+    raise ArtiflowError(f"{path.name} names other entries of its artifact; read it with Artifact.get(name).")
+
+
 def default_registry() -> SerializerRegistry:
     """The built-in serializers, in the order ``add`` tries them: a fresh registry on every call.
 
     >>> [s.name for s in default_registry()][:4]
-    ['table', 'partitioned-table', 'json', 'numpy']
+    ['table', 'partitioned-table', 'image', 'json']
     """
     return SerializerRegistry(
         [
             Serializer("table", ".table.json", lambda o: isinstance(o, Table), _wb_dump,
-                       lambda p: Table.from_json(_json_load(p))),
+                       lambda p: Table.from_json(_json_load(p)), dump_media=_media_dump,
+                       load_media=lambda p, fetch: Table.from_json(_json_load(p), fetch)),
             Serializer("partitioned-table", ".partitioned-table.json", lambda o: isinstance(o, PartitionedTable),
                        _wb_dump, lambda p: PartitionedTable.from_json(_json_load(p))),
+            Serializer("image", ".image-file.json", lambda o: isinstance(o, Image), _needs_artifact, _needs_entries,
+                       dump_media=_media_dump, load_media=lambda p, fetch: Image.from_json(_json_load(p), fetch)),
             Serializer("json", ".json", _is_json, _json_dump, _json_load),
             Serializer("numpy", ".npy", _is_numpy, _numpy_dump, _numpy_load),
             Serializer("parquet", ".parquet", _is_pandas_parquet, _parquet_dump, _parquet_load),

@@ -24,9 +24,9 @@ from . import names
 from .batches import striped
 from .blobs import BlobStore, LocalBlobStore, blob_key, open_blob_store
 from .digestcache import DigestCache, stat_key
-from .digests import b64_md5, copy_and_hash
+from .digests import MD5, Algorithm, b64_md5, blob_id, copy_and_hash
 from .errors import ArtifactNotFoundError, DigestMismatchError, TypeCollisionError
-from .manifest import Manifest, ManifestEntry
+from .manifest import Manifest, ManifestEntry, stored_entry
 from . import openlineage
 from .metadata import MetadataStore, NewVersion, RunRecord, VersionRecord
 from .metadata.lineage import SqlLineageSource
@@ -165,11 +165,13 @@ class Store:
 
     # -- writing -------------------------------------------------------------------------------
 
-    def ingest(self, files: Iterable[StagedFile], progress: Progress | None = None) -> list[ManifestEntry]:
-        """Hash and store local files, reading each byte once; unchanged files are not re-read."""
+    def ingest(
+        self, files: Iterable[StagedFile], progress: Progress | None = None, alg: Algorithm = MD5
+    ) -> list[ManifestEntry]:
+        """Hash (with ``alg``) and store local files, reading each byte once; unchanged files are not re-read."""
         staged = list(files)
         keys = [f.check_unchanged() for f in staged]
-        cached = self.digest_cache.get_many(keys) if self.digest_cache else {}
+        cached = self.digest_cache.get_many(keys, alg) if self.digest_cache else {}
         entries: list[ManifestEntry | None] = [None] * len(staged)
         todo: list[int] = []
         reused: list[str] = []
@@ -177,13 +179,13 @@ class Store:
         for i, (f, key) in enumerate(zip(staged, keys, strict=True)):
             digest = cached.get(key)
             # Reusing a blob refreshes it, so a gc running now counts its grace from this moment.
-            if digest is not None and self.blobs.freshen(digest, f.size):
-                entries[i] = _entry(f, digest)
+            if digest is not None and self.blobs.freshen(blob_id(digest, alg), f.size):
+                entries[i] = _entry(f, digest, alg)
                 reused.append(digest)
             else:
                 todo.append(i)
                 if digest is not None:
-                    gone.append(digest)
+                    gone.append(blob_id(digest, alg))
         self._mark_fresh((), gone)  # reused blobs are looked up again at commit, as gc may race them
         total = sum(staged[i].size for i in todo)
         lock = threading.Lock()
@@ -193,10 +195,10 @@ class Store:
         def store_one(i: int) -> None:
             f = staged[i]
             chunks = meter.file(f.size) if meter is not None else None
-            digest, size = self.blobs.put_file(f.local_path, cached.get(keys[i]), on_chunk=chunks)
+            digest, size = self.blobs.put_file(f.local_path, cached.get(keys[i]), alg=alg, on_chunk=chunks)
             if size != f.size or stat_key(os.stat(f.local_path)) != keys[i]:
                 raise DigestMismatchError(f"{f.local_path} changed while it was being stored; log again.")
-            entries[i] = _entry(f, digest)
+            entries[i] = _entry(f, digest, alg)
             with lock:
                 learned.append((keys[i], digest))
             if meter is not None:
@@ -211,26 +213,27 @@ class Store:
 
             def recheck(j: int) -> None:
                 entry = entries[kept[j]]
-                if entry is not None and not self.blobs.has(entry.digest):
+                if entry is not None and not self.blobs.has(entry.blob):
                     with lock:
                         missing.append(kept[j])
 
             self._each(recheck, len(kept))
             if missing:
                 self._parallel(store_one, sorted(missing), sum(staged[i].size for i in missing))
-        self._mark_fresh(d for _, d in learned)
+        self._mark_fresh(blob_id(d, alg) for _, d in learned)
         if self.digest_cache is not None:
-            self.digest_cache.put_many(learned)
+            self.digest_cache.put_many(learned, alg)
         return [e for e in entries if e is not None]
 
-    def _mark_fresh(self, digests: Iterable[str], gone: Iterable[str] = ()) -> None:
+    def _mark_fresh(self, blobs: Iterable[str], gone: Iterable[str] = ()) -> None:
+        """Note blob ids this store just wrote or freshened (``gone``: found missing)."""
         now = time.monotonic()
         with self._manifest_lock:
             if len(self._fresh) > 100_000:
                 self._fresh = {d: t for d, t in self._fresh.items() if now - t < _FRESH_SECONDS}
             for d in gone:
                 self._fresh.pop(d, None)
-            self._fresh.update((d, now) for d in digests)
+            self._fresh.update((d, now) for d in blobs)
 
     def freshen(self, entries: Iterable[ManifestEntry]) -> None:
         """Refresh the stored blobs of entries a log reuses without writing them (``new_draft()``'s)."""
@@ -240,9 +243,9 @@ class Store:
         lock = threading.Lock()
 
         def one(i: int) -> None:
-            fresh = self.blobs.freshen(wanted[i].digest, wanted[i].size)
+            fresh = self.blobs.freshen(wanted[i].blob, wanted[i].size)
             with lock:
-                (ok if fresh else gone).append(wanted[i].digest)
+                (ok if fresh else gone).append(wanted[i].blob)
 
         self._each(one, len(wanted))
         self._mark_fresh(ok, gone)
@@ -256,15 +259,15 @@ class Store:
         now = time.monotonic()
         with self._manifest_lock:
             fresh = {d for d, t in self._fresh.items() if now - t < _FRESH_SECONDS}
-        check = [e for e in manifest if e.ref is None and e.digest not in fresh]
+        check = [e for e in manifest if e.ref is None and e.blob not in fresh]
         missing: list[ManifestEntry] = []
         lock = threading.Lock()
 
         def one(i: int) -> None:
             e = check[i]
-            if not self.blobs.has(e.digest):
+            if not self.blobs.has(e.blob):
                 time.sleep(0.05)  # a local gc looking at this blob puts it back within microseconds
-                if not self.blobs.has(e.digest):
+                if not self.blobs.has(e.blob):
                     with lock:
                         missing.append(e)
 
@@ -273,7 +276,7 @@ class Store:
             first = sorted(missing, key=lambda e: e.path)[0]
             more = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
             raise ArtifactNotFoundError(
-                f"{first.path}{more} of {label} is missing from {self.blobs.url} (blob {blob_key(first.digest)}, "
+                f"{first.path}{more} of {label} is missing from {self.blobs.url} (blob {blob_key(first.blob)}, "
                 "deleted with its version and collected by gc); add the file again, then log."
             )
 
@@ -351,7 +354,7 @@ class Store:
             if hit is not None:
                 self._manifests.move_to_end(version.manifest_digest)
                 return hit
-        manifest = self.read_manifest(version.manifest_digest, version.ref)
+        manifest = self.read_manifest(version.manifest_digest, version.ref).as_recorded(version.digest)
         if manifest.digest() != version.digest:
             raise DigestMismatchError(
                 f"The manifest of {version.ref} (blob {blob_key(version.manifest_digest)}) describes content "
@@ -416,11 +419,13 @@ class Store:
                 parent = parents[head] = os.path.dirname(names.contained(root, rel))
                 os.makedirs(parent, exist_ok=True)
             todo.append((e, os.path.join(parent, name)))
-        existing = self._known_digests([d for _, d in todo]) if use_cache else {}
+        existing: dict[str, str] = {}
+        for alg in {e.algorithm for e, _ in todo} if use_cache else ():
+            existing.update(self._known_digests([d for e, d in todo if e.algorithm == alg], alg))
         pending = [i for i, (e, d) in enumerate(todo) if existing.get(d) != e.digest]
         total = sum(todo[i][0].size or 0 for i in pending)
         lock = threading.Lock()
-        learned: list[tuple[tuple[int, int, int, int, int], str]] = []
+        learned: dict[Algorithm, list[tuple[tuple[int, int, int, int, int], str]]] = {}
         meter = Meter(progress, total_bytes=total, total_files=len(pending)) if progress is not None else None
 
         def fetch(i: int) -> None:
@@ -433,13 +438,14 @@ class Store:
                 self._copy_blob(e, dest, label, hardlink=hardlink, verify=verify, on_chunk=chunks)
             key = stat_key(os.stat(dest))
             with lock:
-                learned.append((key, e.digest))
+                learned.setdefault(e.algorithm, []).append((key, e.digest))
             if meter is not None:
                 meter.finish(chunks, e.size or 0)
 
         self._parallel(fetch, pending, total)
         if self.digest_cache is not None and use_cache:
-            self.digest_cache.put_many(learned)
+            for alg, pairs in learned.items():
+                self.digest_cache.put_many(pairs, alg)
         return [dest for _, dest in todo]
 
     def _copy_blob(
@@ -447,16 +453,16 @@ class Store:
         on_chunk: Callable[[int], None] | None,
     ) -> None:
         try:
-            self.blobs.copy_to(e.digest, dest, hardlink=hardlink, verify=verify, on_chunk=on_chunk)
+            self.blobs.copy_to(e.blob, dest, hardlink=hardlink, verify=verify, on_chunk=on_chunk)
         except DigestMismatchError as exc:
-            moved = self.blobs.quarantine(e.digest)
+            moved = self.blobs.quarantine(e.blob)
             raise DigestMismatchError(
                 f"{e.path} of {label} does not match its digest: {exc} "
                 f"{f'It was moved to {moved}; log' if moved else 'Log'} the genuine file again to repair the store "
                 "(download with verify=False to get the damaged bytes)."
             ) from exc
 
-    def _known_digests(self, paths: list[str]) -> dict[str, str]:
+    def _known_digests(self, paths: list[str], alg: Algorithm) -> dict[str, str]:
         keys: dict[str, tuple[int, int, int, int, int]] = {}
         for p in paths:
             try:
@@ -467,7 +473,7 @@ class Store:
                 keys[p] = stat_key(st)
         if not keys or self.digest_cache is None:
             return {}
-        found = self.digest_cache.get_many(keys.values())
+        found = self.digest_cache.get_many(keys.values(), alg)
         return {p: found[k] for p, k in keys.items() if k in found}
 
     def _fetch_reference(self, e: ManifestEntry, dest: str, allow_missing: bool) -> bool:
@@ -489,8 +495,9 @@ class Store:
             raise FileNotFoundError(f"{rec.ref} has no entry {path!r} (referenced as {uri}).")
         return entry
 
-    def local_blob_path(self, digest: str) -> str | None:
-        return self.blobs.path(digest) if isinstance(self.blobs, LocalBlobStore) else None
+    def local_blob_path(self, blob: str) -> str | None:
+        """Where a blob (by :func:`~artiflow.digests.blob_id`, or an MD5 digest) is on this disk, if it is."""
+        return self.blobs.path(blob) if isinstance(self.blobs, LocalBlobStore) else None
 
     def check_blobs(self, entries: Mapping[str, ManifestEntry]) -> list[str]:
         """Re-hash stored blobs; return the paths whose blob is missing or corrupt."""
@@ -499,8 +506,8 @@ class Store:
             if e.ref is not None:
                 continue
             try:
-                with self.blobs.open(e.digest) as f:
-                    digest, _ = copy_and_hash(f)
+                with self.blobs.open(e.blob) as f:
+                    digest, _ = copy_and_hash(f, alg=e.algorithm)
             except FileNotFoundError:
                 bad.append(path)
                 continue
@@ -509,10 +516,8 @@ class Store:
         return bad
 
 
-def _entry(f: StagedFile, digest: str) -> ManifestEntry:
-    return ManifestEntry.model_construct(
-        path=f.path, digest=digest, size=f.size, ref=None, birth_artifact_id=None, extra=dict(f.extra)
-    )
+def _entry(f: StagedFile, digest: str, alg: Algorithm) -> ManifestEntry:
+    return stored_entry(f.path, digest, f.size, dict(f.extra), alg)
 
 
 __all__ = ["CommitResult", "Progress", "Store"]

@@ -28,6 +28,7 @@ RANKS: dict[str, int] = {
     "artiflow.userdata": 1,
     "artiflow.progress": 1,
     "artiflow.units": 1,
+    "artiflow.media": 1,
     "artiflow.lineage.": 1,
     "artiflow.digestcache": 2,
     "artiflow.data_types": 2,

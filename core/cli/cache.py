@@ -31,6 +31,7 @@ import typer
 from rich.markup import escape
 
 from ..digestcache import DigestCache, stat_key
+from ..digests import ALGORITHMS
 from ..units import human_size
 from .context import JsonOption, cli_state, report_errors
 from .render import Listing, count, emit_json, iso, parse_size
@@ -96,7 +97,8 @@ def _digest_cache(settings: Settings) -> dict[str, Any]:
     if path.exists():
         try:
             with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
-                entries = int(db.execute("SELECT count(*) FROM digests").fetchone()[0])
+                tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'digests%'")]
+                entries = sum(int(db.execute(f"SELECT count(*) FROM {t}").fetchone()[0]) for t in tables)
         except sqlite3.Error:
             entries = 0  # unreadable: it is rebuilt on the next put or get
     return {"path": str(path), "bytes": size, "entries": entries}
@@ -175,7 +177,8 @@ def cache_cleanup(
     if downloads and settings.cache.is_dir():
         cache = DigestCache(settings.cache)
         try:
-            known = set(cache.get_many(k for d in downloads for k in d.stat_keys))
+            wanted = [k for d in downloads for k in d.stat_keys]
+            known = {k for alg in ALGORITHMS for k in cache.get_many(wanted, alg)}
         finally:
             cache.close()
     verb = "would remove" if dry_run else "removed"

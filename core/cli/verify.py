@@ -11,7 +11,7 @@ import typer
 from rich.markup import escape
 
 from .. import names
-from ..digests import md5_file
+from ..digests import file_digest
 from ..errors import DigestMismatchError
 from .context import JsonOption, RefArg, cli_state, report_errors, resolve
 from .render import count, emit_json
@@ -41,7 +41,7 @@ def check_directory(art: Artifact, root: Path) -> dict[str, list[str]]:
         local = names.contained(str(root), path)
         if not os.path.isfile(local):
             missing.append(path)
-        elif md5_file(local) != entry.digest:
+        elif file_digest(local, entry.algorithm) != entry.digest:
             changed.append(path)
     return {"missing": missing, "changed": changed, "extra": sorted(extra)}
 
@@ -94,7 +94,7 @@ def verify(
         stored = sum(1 for e in entries.values() if e.ref is None)
         bad = store.check_blobs(entries)
         status_of: dict[str, str] = {
-            path: "corrupt" if store.blobs.has(entries[path].digest) else "missing" for path in bad
+            path: "corrupt" if store.blobs.has(entries[path].blob) else "missing" for path in bad
         }
         if as_json:
             report: dict[str, Any] = {"ref": art.qualified_name, "storage": store.blobs.url, "ok": not bad,

@@ -87,11 +87,11 @@ def test_an_interrupted_download_leaves_no_partial_file_and_is_completed_by_the_
 
     real = localblobs.copy_and_hash
 
-    def dies_on_b(fin, fout=None, *, on_chunk=None):  # type: ignore[no-untyped-def]
+    def dies_on_b(fin, fout=None, **kw):  # type: ignore[no-untyped-def]
         if fout is not None and os.path.basename(str(fout.name)).startswith("b.txt"):
             fout.write(b"wor")  # half the bytes, then the disk fills up
             raise OSError(28, "No space left on device")
-        return real(fin, fout, on_chunk=on_chunk)
+        return real(fin, fout, **kw)
 
     monkeypatch.setattr(localblobs, "copy_and_hash", dies_on_b)
     monkeypatch.setattr(localblobs.LocalBlobStore, "_reflink", lambda self, fin, fout: False)

@@ -21,7 +21,7 @@ import pytest
 
 from artiflow import DigestMismatchError
 from artiflow.blobs import BlobStore, FsspecBlobStore, LocalBlobStore, blob_key, open_blob_store
-from artiflow.digests import b64_md5, b64_to_hex
+from artiflow.digests import XXH128, b64_digest, b64_md5, b64_to_hex, blob_id
 
 S3_ENDPOINT = os.environ.get("ARTIFLOW_TEST_S3_ENDPOINT")  # read before the per-test isolation
 S3_BUCKET = "artiflow-tests"
@@ -157,6 +157,28 @@ def test_threads_storing_the_same_content_agree(blobs: BlobStore, tmp_path: Path
     assert blobs.read_bytes(digest) == data
     assert list(blobs.keys()) == [blob_key(digest)]
     assert list(blobs.temp_keys()) == []
+
+
+def test_md5_and_xxh128_blobs_of_the_same_bytes_live_apart(blobs: BlobStore, tmp_path: Path) -> None:
+    data = os.urandom(3 * (1 << 20) + 17)
+    src = write(tmp_path, data)
+    md5, _ = blobs.put_file(src)
+    xxh, size = blobs.put_file(src, alg=XXH128)
+    assert (xxh, size) == (b64_digest(data, XXH128), len(data))
+    blob = blob_id(xxh, XXH128)
+    assert not blobs.has(xxh)  # a bare digest names an MD5 blob: never this one
+    assert list(blobs.keys()) == [blob_key(md5), blob_key(blob)]
+    assert blob_key(blob) == f"xxh128/{b64_to_hex(xxh)[:2]}/{b64_to_hex(xxh)[2:]}"
+    assert blobs.read_bytes(blob) == data == blobs.read_bytes(md5)
+    dest = tmp_path / "out.bin"
+    blobs.copy_to(blob, str(dest))  # verified with XXH128, the algorithm of its address
+    assert dest.read_bytes() == data
+    with pytest.raises(DigestMismatchError, match="expected"):
+        blobs.put_file(src, expected=md5, alg=XXH128)
+    blobs.delete(md5)
+    assert list(blobs.keys()) == [blob_key(blob)] and blobs.has(blob)
+    assert blobs.quarantine(blob) is not None and not blobs.has(blob)
+    assert list(blobs.keys()) == []
 
 
 # -- materialising ------------------------------------------------------------------------------

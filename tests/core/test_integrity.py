@@ -24,7 +24,7 @@ import artiflow
 from artiflow import Api, DigestMismatchError
 from artiflow.blobs import LocalBlobStore, blob_key
 from artiflow.cli import app
-from artiflow.digests import b64_md5, b64_to_hex
+from artiflow.digests import MD5, XXH128, b64_digest, b64_to_hex
 from artiflow.errors import ArtifactNotFoundError, FileChangedError, StoreError
 from artiflow.gc import collect_garbage
 
@@ -56,11 +56,13 @@ def _damage(store: artiflow.Store, digest: str, how: str) -> None:
 
 def _every_key_hashes_to_its_name(store: artiflow.Store) -> None:
     for key in store.blobs.keys():
-        digest = key.split("/", 1)[1].replace("/", "")
+        prefix, rest = key.split("/", 1)
+        digest = rest.replace("/", "")
         stored = store.blobs.fs.cat_file(f"{store.blobs.base}/{key}") if not isinstance(  # type: ignore[attr-defined]
             store.blobs, LocalBlobStore
         ) else Path(store.blobs.root, key).read_bytes()
-        assert b64_to_hex(b64_md5(stored)) == digest, f"{key} holds other bytes"
+        alg = XXH128 if prefix == "xxh128" else MD5
+        assert b64_to_hex(b64_digest(stored, alg)) == digest, f"{key} holds other bytes"
 
 
 def _files(root: Path) -> dict[str, bytes]:

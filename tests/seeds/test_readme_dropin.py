@@ -16,7 +16,12 @@ def test_the_readme_drop_in_example_runs() -> None:
     (run,) = artiflow.Api().runs("pets")
     assert run.state == "finished" and run.entity == "team" and run.tags == ("baseline",)
     assert run.config == {"lr": 0.01, "epochs": 2} and run.summary == {"epoch": 1, "loss": 0.5}
-    assert artiflow.Api().artifact("pets/labels:latest").get("labels").data == [[1, "cat"], [2, "dog"]]
+    labels = artiflow.Api().artifact("pets/labels:latest")
+    assert labels.get("labels").data == [[1, "cat"], [2, "dog"]]
+    blank = labels.get("blank")
+    assert isinstance(blank, artiflow.Image) and blank.caption == "blank" and blank.image.size == (8, 8)
+    paths = sorted(e.path for e in labels.files())
+    assert paths[:2] == ["blank.image-file.json", "labels.table.json"] and paths[2].startswith("media/images/")
 
 
 def test_the_readme_registry_example_runs(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
