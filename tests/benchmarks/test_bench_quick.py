@@ -44,4 +44,6 @@ def test_quick_run_reports_a_positive_ratio_for_every_scenario(tmp_path: Path) -
         assert s["peak_rss_mib"] > 0, name
         assert name in proc.stdout  # the table has a row for it
     assert set(report["scenarios"]["download_dir"]["ratios"]) == {"cp -r", "md5"}
+    for name in ("first_log_dir", "first_log_file"):  # the cost of durable commits, measured in the same run
+        assert set(report["scenarios"][name]["ratios"]) == {"md5", "not durable"}, name
     assert list(work.iterdir()) == []  # the scratch data is cleaned up
