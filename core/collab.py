@@ -59,7 +59,7 @@ def upsert(
     part = artifact.final_manifest(store, progress)
     if prefix:
         part = Manifest.from_entries(
-            e.model_copy(update={"path": names.entry_path(prefix + e.path)}) for e in part
+            (e.model_copy(update={"path": names.entry_path(prefix + e.path)}) for e in part), part.digest_algorithm
         )
     digest = store.blobs.put_bytes(part.to_json())
     store.blobs.sync()  # another process may finish the version from this part: its blobs come first
