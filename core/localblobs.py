@@ -328,8 +328,11 @@ class LocalBlobStore:
 
 
 def sync_data(fd: int) -> None:
-    """Flush a file's bytes to stable storage (``fdatasync``; ``fsync`` where there is none, macOS)."""
-    if hasattr(os, "fdatasync"):
+    """Flush a file's bytes to stable storage (``fdatasync``; on macOS ``F_FULLFSYNC``, as its
+    ``fsync`` leaves them in the drive's cache)."""
+    if hasattr(fcntl, "F_FULLFSYNC"):
+        fcntl.fcntl(fd, fcntl.F_FULLFSYNC)
+    elif hasattr(os, "fdatasync"):
         os.fdatasync(fd)
     else:
         os.fsync(fd)
@@ -339,7 +342,10 @@ def fsync_dir(path: str) -> None:
     """Flush a directory's entries (names renamed or created in it) to stable storage."""
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
     try:
-        os.fsync(fd)
+        if hasattr(fcntl, "F_FULLFSYNC"):
+            fcntl.fcntl(fd, fcntl.F_FULLFSYNC)
+        else:
+            os.fsync(fd)
     finally:
         os.close(fd)
 

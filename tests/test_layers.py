@@ -45,6 +45,7 @@ RANKS: dict[str, int] = {
     "artiflow.editing": 5,
     "artiflow._openlineage_client": 5,
     "artiflow.openlineage": 6,
+    "artiflow.leases": 6,
     "artiflow.store": 7,
     "artiflow.collab": 8,
     "artiflow.gc": 8,

@@ -1,7 +1,8 @@
 """A version's files as a browsable tree, and the difference between two versions.
 
-The tree is built once per manifest (one pass over its entries) and kept in a small cache, so
-paging through a directory of a 100,000-file version slices a list instead of re-reading.
+A manifest is parsed once and kept in a small cache by digest (manifests are immutable); its paths
+stay sorted in one list, so listing a directory of a 100,000-file version bisects that list and
+builds only the page shown.
 
 >>> from artiflow import Manifest, ManifestEntry
 >>> m = Manifest.from_entries([ManifestEntry(path="a/b.txt", digest="x", size=3),
@@ -14,9 +15,11 @@ from __future__ import annotations
 
 import json
 import threading
+from bisect import bisect_left
 from collections import OrderedDict
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
+from itertools import accumulate, repeat
 from typing import Any
 
 from ..digests import b64_md5
@@ -39,84 +42,116 @@ class Node:
     ref: str | None = None
 
 
-@dataclass
-class _Dir:
-    size: int = 0
-    files: int = 0
-    dirs: dict[str, _Dir] = field(default_factory=dict)
-    entries: list[tuple[str, str, int | None, str | None]] = field(default_factory=list)
-
-
 class FileTree:
-    """The directories of one manifest; :meth:`children` lists one directory, folders first."""
+    """The entries of one manifest sorted by path, listed one directory at a time.
 
-    def __init__(self, entries: Iterable[tuple[str, str, int | None, str | None]]) -> None:
-        """``entries`` are ``(path, digest, size, ref)``."""
-        self.root = _Dir()
-        for entry in entries:
-            size = entry[2] or 0
-            node = self.root
-            node.size += size
-            node.files += 1
-            *dirs, _ = entry[0].split("/")
-            for part in dirs:
-                node = node.dirs.setdefault(part, _Dir())
-                node.size += size
-                node.files += 1
-            node.entries.append(entry)
-        self._listed: dict[str, list[Node]] = {}
+    Nothing is built per directory up front: the entries of a directory are one contiguous run of
+    the sorted paths, a sub-directory's size is a difference of two prefix sums, so listing the root
+    of a 100,000-file version costs a few bisections per sub-directory, not a pass over every file.
+    """
+
+    def __init__(self, paths: list[str], entries: list[Mapping[str, Any]]) -> None:
+        """``paths`` sorted, ``entries[i]`` (``digest``, ``size``, ``ref``) the entry at ``paths[i]``."""
+        self._paths = paths
+        self._entries = entries
+        sizes: list[int] = list(map(dict.get, entries, repeat("size", len(entries))))  # type: ignore[arg-type]
+        if None in sizes:  # a reference may have no size
+            sizes = [n or 0 for n in sizes]
+        self._sums: list[int] = list(accumulate(sizes, initial=0))
+        self._listed: dict[str, tuple[list[Node], list[int]]] = {}
         self._lock = threading.Lock()
 
     @classmethod
     def of(cls, manifest: Manifest) -> FileTree:
-        return cls((e.path, e.digest, e.size, e.ref) for e in manifest)
+        return cls.from_contents({e.path: {"digest": e.digest, "size": e.size, "ref": e.ref} for e in manifest})
+
+    @classmethod
+    def from_contents(cls, contents: Mapping[str, Mapping[str, Any]]) -> FileTree:
+        paths = list(contents)
+        if paths == sorted(paths):  # as written by artiflow and W&B: no sort, no lookups
+            return cls(paths, list(contents.values()))
+        paths.sort()
+        return cls(paths, [contents[p] for p in paths])
 
     @classmethod
     def from_json(cls, raw: bytes) -> FileTree:
         """From a stored manifest's bytes, without building an entry object per file (a 100,000-file
-        manifest takes a tenth of the time :meth:`Manifest.from_json` needs)."""
+        manifest takes a fraction of the time :meth:`Manifest.from_json` needs)."""
         try:
             contents = json.loads(raw)["contents"]
-            return cls((p, e["digest"], e.get("size"), e.get("ref")) for p, e in contents.items())
+            if not isinstance(contents, dict):
+                raise TypeError("contents is not an object")
+            return cls.from_contents(contents)
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise StoreError(f"Corrupt manifest ({exc}); restore the blob or delete the version.") from exc
 
-    def _find(self, path: str) -> _Dir | None:
-        node: _Dir | None = self.root
-        for part in [p for p in path.strip("/").split("/") if p]:
-            node = node.dirs.get(part) if node is not None else None
-        return node
+    def __len__(self) -> int:
+        return len(self._paths)
+
+    def _span(self, key: str) -> tuple[int, int]:
+        """The run of sorted paths below directory ``key`` (``""``: every path)."""
+        if not key:
+            return 0, len(self._paths)
+        lo = bisect_left(self._paths, key + "/")
+        return lo, bisect_left(self._paths, key + "0", lo)  # "0" sorts right after "/"
 
     def exists(self, path: str) -> bool:
-        return self._find(path) is not None
+        """Whether ``path`` is a directory of this version (the root always is)."""
+        lo, hi = self._span(path.strip("/"))
+        return not path.strip("/") or lo < hi
 
-    def children(self, path: str) -> list[Node]:
-        """The directory ``path`` (``""`` is the root): sub-directories, then files, each by name."""
-        key = path.strip("/")
+    def _listing(self, key: str) -> tuple[list[Node], list[int]]:
+        """Directory ``key``'s sub-directories (by name) and the indexes of its files (by path)."""
         with self._lock:
             hit = self._listed.get(key)
         if hit is not None:
             return hit
-        node = self._find(key)
-        if node is None:
-            return []
-        prefix = f"{key}/" if key else ""
-        listed = [Node(n, prefix + n, True, d.size, d.files) for n, d in sorted(node.dirs.items())]
-        listed += [
-            Node(path.rsplit("/", 1)[-1], path, False, size or 0, 1, digest, ref)
-            for path, digest, size, ref in sorted(node.entries)
-        ]
+        paths, sums = self._paths, self._sums
+        lo, hi = self._span(key)
+        n = len(key) + 1 if key else 0
+        dirs: list[Node] = []
+        files: list[int] = []
+        i = lo
+        while i < hi:
+            cut = paths[i].find("/", n)
+            if cut < 0:
+                files.append(i)
+                i += 1
+                continue
+            sub = paths[i][:cut]
+            j = bisect_left(paths, sub + "0", i, hi)
+            dirs.append(Node(sub[n:], sub, True, sums[j] - sums[i], j - i))
+            i = j
+        dirs.sort(key=lambda d: d.name)
         with self._lock:
-            self._listed[key] = listed
-        return listed
+            self._listed[key] = (dirs, files)
+        return dirs, files
+
+    def page(self, path: str, offset: int = 0, limit: int | None = None) -> tuple[list[Node], int]:
+        """Entries ``offset`` to ``offset + limit`` of directory ``path`` (sub-directories, then files),
+        and how many it has in all; only the entries returned become :class:`Node` objects."""
+        dirs, files = self._listing(path.strip("/"))
+        total = len(dirs) + len(files)
+        end = total if limit is None else min(total, offset + limit)
+        shown = dirs[offset:end]
+        for i in files[max(0, offset - len(dirs)) : max(0, end - len(dirs))]:
+            p, e = self._paths[i], self._entries[i]
+            shown.append(Node(p.rsplit("/", 1)[-1], p, False, e.get("size") or 0, 1, e.get("digest"), e.get("ref")))
+        return shown, total
+
+    def children(self, path: str) -> list[Node]:
+        """The directory ``path`` (``""`` is the root): sub-directories, then files, each by name."""
+        return self.page(path)[0]
 
 
 class TreeCache:
-    """The last few :class:`FileTree` objects, by manifest digest."""
+    """The last few :class:`FileTree` objects, by manifest digest: at most ``size`` trees holding at
+    most ``entries`` files between them (the newest is kept whatever its size)."""
 
-    def __init__(self, size: int = 8) -> None:
+    def __init__(self, size: int = 8, entries: int = 1_000_000) -> None:
         self._trees: OrderedDict[str, FileTree] = OrderedDict()
         self._size = size
+        self._entries = entries
         self._lock = threading.Lock()
 
     def get(self, store: Store, version: VersionRecord) -> FileTree:
@@ -141,7 +176,9 @@ class TreeCache:
         tree = FileTree.from_json(raw)
         with self._lock:
             self._trees[key] = tree
-            while len(self._trees) > self._size:
+            while len(self._trees) > self._size or (
+                len(self._trees) > 1 and sum(len(t) for t in self._trees.values()) > self._entries
+            ):
                 self._trees.popitem(last=False)
         return tree
 

@@ -149,15 +149,15 @@ class Pages:
             tree = self.trees.get(self.store, rec)
         except ArtiflowError as exc:
             return {"error": str(exc), "path": path, "entries": [], "total": 0}
-        listed = tree.children(path)
+        listed, total = tree.page(path, offset, FILES_PAGE)
         crumbs = []
         acc = ""
         for part in [x for x in path.split("/") if x]:
             acc = f"{acc}/{part}" if acc else part
             crumbs.append((part, acc))
-        nxt = offset // FILES_PAGE + 1 if offset + FILES_PAGE < len(listed) else None
+        nxt = offset // FILES_PAGE + 1 if offset + FILES_PAGE < total else None
         prev = offset // FILES_PAGE - 1 if offset > 0 else None
-        return {"path": path, "crumbs": crumbs, "entries": listed[offset : offset + FILES_PAGE], "total": len(listed),
+        return {"path": path, "crumbs": crumbs, "entries": listed, "total": total,
                 "offset": offset, "next": nxt, "prev": prev, "exists": tree.exists(path), "error": None}
 
     def files(self, request: Request) -> Response:

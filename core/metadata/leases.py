@@ -1,0 +1,155 @@
+"""SQL for blob leases, and the lock that keeps gc's deletes apart from logs.
+
+A log leases the blobs it will publish (:func:`take`) *before* it looks them up in the blob
+store, and the transaction that commits its version checks that every lease is still held and
+drops them (:func:`settle`). gc deletes blobs only inside :func:`gc_transaction`, where it reads
+the leases (:func:`held`) and skips every blob one names. Lease takers and commits hold the gc
+lock shared, gc holds it exclusively: on PostgreSQL a transaction-level advisory lock, on SQLite
+the database write lock every write transaction takes (``BEGIN IMMEDIATE``).
+
+Times are seconds since the epoch on the database's clock (PostgreSQL's ``clock_timestamp()``,
+read after the lock is held; SQLite lives on the machine that opens it), so the clocks of the
+machines running logs and gc never meet.
+
+>>> take(store.metadata, "holder-1", ["md5/ab/cdef"], seconds=60)
+>>> sorted(held(store.metadata, ["md5/ab/cdef", "md5/12/3456"]))
+['md5/ab/cdef']
+>>> release(store.metadata, "holder-1")
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Collection, Iterable
+from typing import TYPE_CHECKING, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Connection
+
+from ..batches import batched
+from . import schema as s
+
+if TYPE_CHECKING:
+    from .store import MetadataStore
+
+T = TypeVar("T")
+
+# pg_advisory_xact_lock's key for "gc is deleting blobs": b"artiflow" read as a big-endian int64.
+GC_LOCK_KEY = int.from_bytes(b"artiflow", "big")
+
+Held = tuple[str, Collection[str]]  # (holder, blob keys) a commit publishes under
+
+
+class LeaseLapsed(Exception):
+    """Raised inside a commit whose leases on ``keys`` expired (or were never taken): renew, look again."""
+
+    def __init__(self, keys: list[str]) -> None:
+        super().__init__(f"{len(keys)} blob lease(s) lapsed before the commit")
+        self.keys = keys
+
+
+def lock_shared(conn: Connection) -> None:
+    """Hold the gc lock shared until this transaction ends (lease takers and commits)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock_shared(:k)"), {"k": GC_LOCK_KEY})
+
+
+def lock_exclusive(conn: Connection) -> None:
+    """Hold the gc lock exclusively until this transaction ends (a gc delete batch)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": GC_LOCK_KEY})
+
+
+def db_now(conn: Connection) -> float:
+    """The database's time, in seconds since the epoch (read it after taking the lock)."""
+    if conn.dialect.name == "postgresql":
+        return float(conn.execute(sa.text("SELECT extract(epoch FROM clock_timestamp())")).scalar_one())
+    return time.time()
+
+
+def take(md: MetadataStore, holder: str, keys: Iterable[str], *, seconds: float) -> None:
+    """Lease ``keys`` for ``holder`` until ``seconds`` from now (a lease held already is extended).
+
+    Its own short transaction, committed before the caller looks the blobs up: a gc batch that
+    ran first has finished deleting, one that runs later sees the leases.
+    """
+    wanted = list(dict.fromkeys(keys))
+    if not wanted:
+        return
+    t = s.blob_leases
+
+    def tx(conn: Connection) -> None:
+        lock_shared(conn)
+        until = db_now(conn) + seconds
+        insert = pg_insert(t) if conn.dialect.name == "postgresql" else sqlite_insert(t)
+        stmt = insert.on_conflict_do_update(
+            index_elements=[t.c.key, t.c.holder], set_={"expires_at": insert.excluded.expires_at}
+        )
+        for chunk in batched(wanted, 5000):
+            conn.execute(stmt, [{"key": k, "holder": holder, "expires_at": until} for k in chunk])
+
+    md.write(tx)
+
+
+def settle(conn: Connection, held_: Held) -> None:
+    """Inside a commit's transaction: check ``holder`` still leases every key, then drop its leases.
+
+    Raises :class:`LeaseLapsed` (naming the keys) if one expired or is gone: gc may have deleted
+    that blob since, so the caller renews the lease, looks the blob up again and retries.
+    """
+    holder, keys = held_
+    lock_shared(conn)
+    t = s.blob_leases
+    now = db_now(conn)
+    valid = set(conn.execute(sa.select(t.c.key).where(t.c.holder == holder, t.c.expires_at > now)).scalars())
+    lapsed = sorted(k for k in keys if k not in valid)
+    if lapsed:
+        raise LeaseLapsed(lapsed)
+    conn.execute(sa.delete(t).where(t.c.holder == holder))
+
+
+def release(md: MetadataStore, holder: str) -> None:
+    """Drop ``holder``'s leases (a log that failed; a committed one dropped them already)."""
+    md.write(lambda conn: conn.execute(sa.delete(s.blob_leases).where(s.blob_leases.c.holder == holder)))
+
+
+def held_in(conn: Connection, keys: Collection[str]) -> set[str]:
+    """Which of ``keys`` an unexpired lease names (inside a transaction holding the gc lock)."""
+    t = s.blob_leases
+    now = db_now(conn)
+    found: set[str] = set()
+    for chunk in batched(list(keys)):
+        found.update(
+            conn.execute(sa.select(t.c.key).where(t.c.key.in_(chunk), t.c.expires_at > now)).scalars()
+        )
+    return found
+
+
+def held(md: MetadataStore, keys: Collection[str]) -> set[str]:
+    """Which of ``keys`` an unexpired lease names now (a report: gc re-reads them before deleting)."""
+    with md.engine.connect() as conn:
+        return held_in(conn, keys)
+
+
+def gc_transaction(md: MetadataStore, fn: Callable[[Connection], T]) -> T:
+    """Run ``fn`` in a write transaction holding the gc lock exclusively: no lease is taken and no
+    version committed meanwhile, so what ``fn`` reads stays true while it deletes."""
+
+    def tx(conn: Connection) -> T:
+        lock_exclusive(conn)
+        return fn(conn)
+
+    return md.write(tx)
+
+
+def drop_expired(md: MetadataStore) -> int:
+    """Delete leases that have lapsed (logs that crashed); returns how many."""
+
+    def tx(conn: Connection) -> int:
+        now = db_now(conn)
+        result = conn.execute(sa.delete(s.blob_leases).where(s.blob_leases.c.expires_at <= now))
+        return int(result.rowcount or 0)
+
+    return md.write(tx)
