@@ -31,6 +31,7 @@ from typing import IO
 from .blobkey import KEY_PREFIXES, blob_key, mismatch, quarantine_key, unlink_quietly
 from .digests import MD5, Algorithm, b64_md5, blob_id, copy_and_hash, split_blob_id
 from .errors import DigestMismatchError
+from .writeback import Writeback
 
 _FICLONE = 0x40049409  # linux/fs.h: share extents (reflink) instead of copying bytes
 _SENDFILE_MAX = 1 << 30  # bytes per sendfile call; Linux caps one call just under 2 GiB anyway
@@ -146,7 +147,8 @@ class LocalBlobStore:
         tmp, fd = self._tmp_file()
         try:
             with open(src, "rb", buffering=0) as fin, open(fd, "wb", buffering=0) as fout:
-                digest, size = copy_and_hash(fin, fout, alg=alg, on_chunk=on_chunk)
+                chunks = Writeback(fout.fileno(), on_chunk) if self.durable else on_chunk  # the sync overlaps the copy
+                digest, size = copy_and_hash(fin, fout, alg=alg, on_chunk=chunks)
                 if expected is not None and digest != expected:
                     raise DigestMismatchError(
                         f"{src} hashed to {digest}, expected {expected}; it changed while being stored."

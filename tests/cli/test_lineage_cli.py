@@ -321,6 +321,13 @@ def test_mermaid_folds_reruns_and_draws_a_subgraph_per_group(story: Story) -> No
     assert any('"train-5<br/>train"' in line for line in inside)
 
 
+def test_the_readable_cut_needs_no_web_dependency() -> None:
+    """``artiflow lineage`` shares the web UI's cut without the ``ui`` extra (Starlette, Jinja2)."""
+    probe = "import sys, artiflow.ui.view, artiflow.cli.lineage; print(sorted(m for m in ('starlette', 'jinja2') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
 def test_errors(story: Story) -> None:
     story.diamond()
     fails(cli("lineage", "p/nope:v0"), "No artifact named 'nope' in project 'p'")
