@@ -61,7 +61,8 @@ def upsert(
         part = artifact.final_manifest(store, progress, lease)
         if prefix:
             part = Manifest.from_entries(
-                e.model_copy(update={"path": names.entry_path(prefix + e.path)}) for e in part
+                (e.model_copy(update={"path": names.entry_path(prefix + e.path)}) for e in part),
+                part.digest_algorithm,
             )
         store.require_blobs(part, label, lease=lease)
         digest = store.put_manifest(part, lease=lease)

@@ -237,7 +237,9 @@ def test_without_xxhash_the_error_names_the_extra(
 
 
 def test_an_unknown_algorithm_is_refused() -> None:
-    with pytest.raises(InvalidNameError, match="'MD5'.*'XXH128'"):
-        Artifact("data", "dataset", digest_algorithm="SHA1")
-    assert Artifact("data", "dataset", digest_algorithm="xxh128").digest_algorithm == "MANIFEST_XXH128"
+    for name in ("SHA1", "xxh128", ""):  # the SDK would quietly use MD5 for any of these
+        with pytest.raises(InvalidNameError, match="'MD5'.*'XXH128'"):
+            Artifact("data", "dataset", digest_algorithm=name)
+    assert Artifact("data", "dataset", digest_algorithm="XXH128").digest_algorithm == "MANIFEST_XXH128"
+    assert Artifact("data", "dataset").digest_algorithm == "MANIFEST_MD5"
     assert blob_id("abc=", XXH128) == "xxh128:abc="
