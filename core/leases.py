@@ -45,22 +45,23 @@ class Lease:
         self.seconds = seconds
         self._metadata = metadata
         self._lock = threading.Lock()
-        self._taken: dict[str, str] = {}  # blob key -> blob id
+        self._taken: dict[str, str] = {}  # blob id -> blob key
         self._checked: set[str] = set()  # blob ids found in the blob store after their lease
 
     def take(self, blobs: Iterable[str]) -> None:
         """Lease (in one transaction) those of ``blobs`` (blob ids) not leased yet; do it before looking them up."""
         with self._lock:
-            new = {blob_key(b): b for b in blobs if blob_key(b) not in self._taken}
+            new = {b: blob_key(b) for b in blobs if b not in self._taken}
         if new:
-            leases.take(self._metadata, self.holder, new, seconds=self.seconds)
+            leases.take(self._metadata, self.holder, new.values(), seconds=self.seconds)
             with self._lock:
                 self._taken.update(new)
 
     def renew(self, keys: Iterable[str]) -> list[str]:
         """Lease ``keys`` again (they lapsed); returns their blob ids, which must now be looked up again."""
+        lapsed = set(keys)
         with self._lock:
-            blobs = [self._taken[k] for k in keys if k in self._taken]
+            blobs = [b for b, k in self._taken.items() if k in lapsed]
             self._checked.difference_update(blobs)
         leases.take(self._metadata, self.holder, (blob_key(b) for b in blobs), seconds=self.seconds)
         return blobs
@@ -68,7 +69,7 @@ class Lease:
     def found(self, blobs: Iterable[str]) -> None:
         """Record that these leased blobs were found (or written) after their lease was taken."""
         with self._lock:
-            self._checked.update(b for b in blobs if blob_key(b) in self._taken)
+            self._checked.update(b for b in blobs if b in self._taken)
 
     def unchecked(self, blobs: Iterable[str]) -> list[str]:
         """Those of ``blobs`` not found since they were leased (in order, once each)."""
@@ -77,7 +78,7 @@ class Lease:
 
     def keys(self) -> list[str]:
         with self._lock:
-            return sorted(self._taken)
+            return sorted(self._taken.values())
 
     def held(self) -> leases.Held:
         """What a commit checks and drops in its transaction: this holder and every key it leased."""
@@ -157,11 +158,12 @@ class LeasedWrites:
         from then on gc leaves it alone, so what this finds stays true until the commit.
         """
         stored = [e for e in manifest if e.ref is None]
-        lease.take(e.blob for e in stored)
-        gone = set(self.missing_blobs(lease.unchecked(e.blob for e in stored)))
-        lease.found(e.blob for e in stored if e.blob not in gone)
+        blobs = [e.blob for e in stored]
+        lease.take(blobs)
+        gone = set(self.missing_blobs(lease.unchecked(blobs)))
+        lease.found(b for b in blobs if b not in gone)
         if gone:
-            self._missing([e for e in stored if e.blob in gone], label)
+            self._missing([e for e, b in zip(stored, blobs, strict=True) if b in gone], label)
 
     def _missing(self, missing: list[ManifestEntry], label: str) -> NoReturn:
         first = sorted(missing, key=lambda e: e.path)[0]

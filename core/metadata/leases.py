@@ -85,7 +85,7 @@ def take(md: MetadataStore, holder: str, keys: Iterable[str], *, seconds: float)
         until = db_now(conn) + seconds
         insert = pg_insert(t) if conn.dialect.name == "postgresql" else sqlite_insert(t)
         stmt = insert.on_conflict_do_update(
-            index_elements=[t.c.key, t.c.holder], set_={"expires_at": insert.excluded.expires_at}
+            index_elements=[t.c.holder, t.c.key], set_={"expires_at": insert.excluded.expires_at}
         )
         for chunk in batched(wanted, 5000):
             conn.execute(stmt, [{"key": k, "holder": holder, "expires_at": until} for k in chunk])
@@ -103,11 +103,11 @@ def settle(conn: Connection, held_: Held) -> None:
     lock_shared(conn)
     t = s.blob_leases
     now = db_now(conn)
-    valid = set(conn.execute(sa.select(t.c.key).where(t.c.holder == holder, t.c.expires_at > now)).scalars())
+    dropped = conn.execute(sa.delete(t).where(t.c.holder == holder).returning(t.c.key, t.c.expires_at)).all()
+    valid = {k for k, until in dropped if until > now}
     lapsed = sorted(k for k in keys if k not in valid)
     if lapsed:
-        raise LeaseLapsed(lapsed)
-    conn.execute(sa.delete(t).where(t.c.holder == holder))
+        raise LeaseLapsed(lapsed)  # the transaction rolls back: the leases are still there to renew
 
 
 def release(md: MetadataStore, holder: str) -> None:
@@ -116,15 +116,15 @@ def release(md: MetadataStore, holder: str) -> None:
 
 
 def held_in(conn: Connection, keys: Collection[str]) -> set[str]:
-    """Which of ``keys`` an unexpired lease names (inside a transaction holding the gc lock)."""
+    """Which of ``keys`` an unexpired lease names (inside a transaction holding the gc lock).
+
+    The table holds only the leases of logs in flight (a commit drops its own), so it is read whole:
+    that keeps a log's lease writes to one B-tree, ordered by holder.
+    """
     t = s.blob_leases
     now = db_now(conn)
-    found: set[str] = set()
-    for chunk in batched(list(keys)):
-        found.update(
-            conn.execute(sa.select(t.c.key).where(t.c.key.in_(chunk), t.c.expires_at > now)).scalars()
-        )
-    return found
+    wanted = set(keys)
+    return {k for k in conn.execute(sa.select(t.c.key).where(t.c.expires_at > now)).scalars() if k in wanted}
 
 
 def held(md: MetadataStore, keys: Collection[str]) -> set[str]:

@@ -155,10 +155,10 @@ version_ttl = sa.Table(
 blob_leases = sa.Table(
     "blob_leases",
     metadata,
-    sa.Column("key", sa.String(200), primary_key=True),  # the blob key, md5/<hex[:2]>/<hex[2:]>
     sa.Column("holder", sa.String(32), primary_key=True),  # one id per log
+    sa.Column("key", sa.String(200), primary_key=True),  # the blob key, md5/<hex[:2]>/<hex[2:]>
     sa.Column("expires_at", sa.Float, nullable=False),
-    sa.Index("ix_blob_leases_holder", "holder"),
+    sqlite_with_rowid=False,  # the primary key is the table: one B-tree to write per lease
 )
 
 # Collaborative versions: one open collaborative version per (collection, distributed id) collects the parts

@@ -20,13 +20,12 @@ def upgrade() -> None:
         return
     op.create_table(
         "blob_leases",
-        sa.Column("key", sa.String(200), primary_key=True),
         sa.Column("holder", sa.String(32), primary_key=True),
+        sa.Column("key", sa.String(200), primary_key=True),
         sa.Column("expires_at", sa.Float, nullable=False),
+        sqlite_with_rowid=False,
     )
-    op.create_index("ix_blob_leases_holder", "blob_leases", ["holder"])
 
 
 def downgrade() -> None:
-    op.drop_index("ix_blob_leases_holder", "blob_leases")
     op.drop_table("blob_leases")
