@@ -10,8 +10,8 @@ looks the blob up (or after writing it, and then looks again), in a transaction 
 its commit checks the leases are still held and drops them in the version's own transaction
 (:mod:`artiflow.leases`). gc deletes only in batches, each in a transaction holding the gc lock
 exclusively (lease takers and commits hold it shared: a PostgreSQL advisory lock, SQLite's write
-lock); inside it gc reads the leases and the manifests that became live since its first look,
-and skips every blob either names. A lease taken before a batch is seen by it; one taken after
+lock); inside it gc reads the leases and the manifests that became live since its last look
+(every commit leaves a mark that says so), and skips every blob either names. A lease taken before a batch is seen by it; one taken after
 it comes before the log's look-up, which then finds the blob gone and stores it again; and a
 commit before a batch makes its blobs live. Age still matters too (the grace, checked again just
 before each delete), and a live manifest that cannot be read stops gc before anything is deleted:
