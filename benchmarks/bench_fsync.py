@@ -1,7 +1,7 @@
 """How to make new blobs durable: the raw cost of each way, without artiflow around it.
 
 Writes blobs the way the local blob store does (a temporary file, then a rename to
-``md5/<hex[:2]>/<hex[2:]>``) with 8 threads, three ways, interleaved round by round:
+``md5/<hex[:2]>/<hex[2:]>``) with 8 threads (``--threads``), three ways, interleaved round by round:
 
 - ``none``      no sync (a scratch store)
 - ``fdatasync`` each file synced by the thread that wrote it, before its rename; then each
@@ -49,7 +49,7 @@ def _fsync_dir(path: str) -> None:
         os.close(fd)
 
 
-def store(root: str, blobs: list[bytes], way: str) -> float:
+def store(root: str, blobs: list[bytes], way: str, threads: int = 8) -> float:
     """Seconds to store ``blobs`` under ``root`` durably in ``way`` (directories made untimed)."""
     os.makedirs(f"{root}/tmp")
     for i in range(256):
@@ -70,8 +70,8 @@ def store(root: str, blobs: list[bytes], way: str) -> float:
         return tmp, hashlib.md5(data, usedforsecurity=False).hexdigest()
 
     start = time.perf_counter()
-    with ThreadPoolExecutor(8) as pool:
-        written = list(pool.map(write, blobs, chunksize=max(1, len(blobs) // 32)))
+    with ThreadPoolExecutor(threads) as pool:
+        written = list(pool.map(write, blobs, chunksize=max(1, len(blobs) // (threads * 4))))
     if way == "syncfs":
         _syncfs(root)
     dirs = set()
@@ -93,6 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--size", type=int, default=10 << 10)
     parser.add_argument("--big", type=int, default=1 << 30)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=8, help="writer threads (artiflow: ARTIFLOW_TRANSFER_WORKERS)")
     parser.add_argument("--workdir", type=Path, default=Path(os.environ.get("ARTIFLOW_BENCH_DIR", HERE / ".work")))
     args = parser.parse_args(argv)
     work = args.workdir.resolve() / f"fsync-{os.getpid()}"
@@ -106,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
             for r in range(args.repeat):
                 for way in WAYS[r % 3 :] + WAYS[: r % 3]:  # each way goes first once in three rounds
                     root = str(work / f"{way}-{uuid.uuid4().hex[:8]}")
-                    samples[way].append(store(root, blobs, way))
+                    samples[way].append(store(root, blobs, way, args.threads))
                     if len(blobs) == 1:  # reuse the page cache, as bench_core does for its large file
                         shutil.rmtree(root)
             base = min(samples["none"])

@@ -35,6 +35,7 @@ from .references import ARTIFACT_SCHEME
 from .serializers import Serializer, SerializerRegistry, default_registry
 
 if TYPE_CHECKING:
+    from .leases import Lease
     from .store import Progress, Store
 
 class Artifact(Reading):
@@ -295,11 +296,11 @@ class Artifact(Reading):
         """The paths a draft holds (empty once logged)."""
         return self._contents.paths() if self._record is None else set()
 
-    def final_manifest(self, store: Store, progress: Progress | None) -> Manifest:
-        """Store the draft's files; return the manifest a commit publishes (a logged one's own)."""
+    def final_manifest(self, store: Store, progress: Progress | None, lease: Lease) -> Manifest:
+        """Store the draft's files under ``lease``; return the manifest a commit publishes (a logged one's own)."""
         if self._record is not None:
             return self.manifest
-        return self._contents.final_manifest(store, progress)
+        return self._contents.final_manifest(store, progress, lease)
 
     def attach(self, store: Store, rec: VersionRecord, *, created: bool | None = None) -> Artifact:
         """Turn this object into the logged version ``rec`` of ``store``.

@@ -56,18 +56,22 @@ def upsert(
     Returns the part's manifest digest, which :func:`finish` can select parts by.
     """
     store.check_type(project, artifact.collection_name, artifact.type)
-    part = artifact.final_manifest(store, progress)
-    if prefix:
-        part = Manifest.from_entries(
-            e.model_copy(update={"path": names.entry_path(prefix + e.path)}) for e in part
-        )
-    digest = store.blobs.put_bytes(part.to_json())
-    store.blobs.sync()  # another process may finish the version from this part: its blobs come first
-    add_part(
-        store.metadata, project=project, name=artifact.collection_name, type_=artifact.type,
-        distributed_id=distributed_id, run_id=run_id, manifest_digest=digest,
-        aliases=tuple(aliases),
-    )
+    label = f"a part of {project}/{artifact.collection_name} ({distributed_id!r})"
+    with store.lease() as lease:  # gc keeps the part's blobs until the part is recorded (then it is live)
+        part = artifact.final_manifest(store, progress, lease)
+        if prefix:
+            part = Manifest.from_entries(
+                (e.model_copy(update={"path": names.entry_path(prefix + e.path)}) for e in part),
+                part.digest_algorithm,
+            )
+        store.require_blobs(part, label, lease=lease)
+        digest = store.put_manifest(part, lease=lease)
+        store.blobs.sync()  # another process may finish the version from this part: its blobs come first
+        store.settle(lease, lambda held: add_part(
+            store.metadata, project=project, name=artifact.collection_name, type_=artifact.type,
+            distributed_id=distributed_id, run_id=run_id, manifest_digest=digest,
+            aliases=tuple(aliases), lease=held,
+        ), part, label)
     return digest
 
 
@@ -115,19 +119,24 @@ def finish(
         pending = open_collab(store.metadata, project, names.artifact_name(name), distributed_id)
         chosen = pending if parts is None else _select(pending, parts)
         manifest = merge(store, chosen)
-        store.require_blobs(manifest, f"{project}/{name} ({distributed_id!r})")
-        new = NewVersion(
-            project=project, name=name, type=pending.type, digest=manifest.digest(),
-            manifest_digest=store.blobs.put_bytes(manifest.to_json()), size=manifest.size,
-            file_count=len(manifest), run_id=run_id, description=description, metadata=dict(metadata),
-            aliases=tuple(dict.fromkeys([*(a for p in chosen.parts for a in p.aliases), *aliases])),
-            tags=tuple(tags), distributed_id=distributed_id,
-        )
-        store.blobs.sync()
-        try:
-            record, created = commit_collab(store.metadata, pending, new, contributors=chosen.parts)
-        except CollabChanged:
-            continue  # a late part arrived while merging: merge again, it must not be lost
+        label = f"{project}/{name} ({distributed_id!r})"
+        with store.lease() as lease:
+            store.require_blobs(manifest, label, lease=lease)
+            new = NewVersion(
+                project=project, name=name, type=pending.type, digest=manifest.digest(),
+                manifest_digest=store.put_manifest(manifest, lease=lease), size=manifest.size,
+                file_count=len(manifest), run_id=run_id, description=description, metadata=dict(metadata),
+                aliases=tuple(dict.fromkeys([*(a for p in chosen.parts for a in p.aliases), *aliases])),
+                tags=tuple(tags), distributed_id=distributed_id,
+            )
+            store.blobs.sync()
+            try:
+                record, created = store.settle(
+                    lease, lambda held: commit_collab(store.metadata, pending, new, contributors=chosen.parts, lease=held),
+                    manifest, label,
+                )
+            except CollabChanged:
+                continue  # a late part arrived while merging: merge again, it must not be lost
         store.lineage()
         return record, manifest, created
     raise EntryConflictError(

@@ -66,18 +66,19 @@ class Hasher(Protocol):
 
 
 def algorithm(name: str) -> Algorithm:
-    """``name`` checked: ``"MD5"`` or ``"XXH128"`` (W&B's names; case-insensitive; a
-    :class:`DigestAlgorithm` too).
+    """``name`` checked: ``"MD5"`` or ``"XXH128"``, W&B's names, exactly (a :class:`DigestAlgorithm` too).
 
-    >>> algorithm("xxh128"), algorithm(DigestAlgorithm.MANIFEST_MD5)
+    The SDK reads any other name as MD5; refusing it instead means a typo never silently picks
+    the other algorithm (and so other digests).
+
+    >>> algorithm("XXH128"), algorithm(DigestAlgorithm.MANIFEST_MD5)
     ('XXH128', 'MD5')
     """
     if isinstance(name, DigestAlgorithm):
         return name.short
-    upper = name.upper()
-    if upper == MD5:
+    if name == MD5:
         return MD5
-    if upper == XXH128:
+    if name == XXH128:
         return XXH128
     raise InvalidNameError(f"Unknown digest algorithm {name!r}; use 'MD5' (the default) or 'XXH128'.")
 

@@ -35,6 +35,7 @@ from .serializers import EXTRA_KEY, Serializer, SerializerRegistry
 from .staging import StagedFile
 
 if TYPE_CHECKING:
+    from .leases import Lease
     from .store import Progress, Store
 
 
@@ -233,14 +234,17 @@ class Draft:
 
     # -- logging -------------------------------------------------------------------------------
 
-    def final_manifest(self, store: Store, progress: Progress | None) -> Manifest:
-        """Store every staged file (and inherited blobs another store holds); return the manifest."""
+    def final_manifest(self, store: Store, progress: Progress | None, lease: Lease) -> Manifest:
+        """Store every staged file (and inherited blobs another store holds); return the manifest.
+
+        Every blob is leased (``lease``) before it is looked up, so gc keeps it until the commit.
+        """
         inherited = [e for e in self.entries.values() if e.ref is None]
         if inherited and self.origin is not None and self.origin is not store:
-            _copy_blobs(self.origin, store, inherited)
+            _copy_blobs(self.origin, store, inherited, lease)
         elif inherited:
-            store.freshen(inherited)  # reused, not written: gc's grace starts again now
-        stored = store.ingest(self.staged.values(), progress, self.algorithm)
+            store.freshen(inherited, lease=lease)  # reused, not written: leased, then looked up
+        stored = store.ingest(self.staged.values(), progress, self.algorithm, lease=lease)
         entries = {**self.entries, **{e.path: e for e in stored}}
         return Manifest.from_entries((entries[p] for p in sorted(entries)), self.algorithm)
 
@@ -302,10 +306,12 @@ def _walk(top: str, prefix: str, follow: bool | None) -> Iterator[StagedFile]:
             yield StagedFile.at(names.entry_path(rel), local_dir + fn)
 
 
-def _copy_blobs(origin: Store, target: Store, entries: Sequence[ManifestEntry]) -> None:
+def _copy_blobs(origin: Store, target: Store, entries: Sequence[ManifestEntry], lease: Lease) -> None:
+    lease.take(e.blob for e in entries)  # before the look-ups: from then on gc leaves them alone
     for e in entries:
         if not target.blobs.freshen(e.blob, e.size):
             with tempfile.TemporaryDirectory(prefix="artiflow-copy-") as tmp:
                 local = os.path.join(tmp, "blob")
                 origin.blobs.copy_to(e.blob, local)
                 target.blobs.put_file(local, e.digest, alg=e.algorithm)
+    lease.found(e.blob for e in entries)

@@ -29,6 +29,7 @@ from . import localcopy
 from .blobkey import KEY_PREFIXES, blob_key, mismatch, quarantine_key, unlink_quietly
 from .digests import MD5, Algorithm, b64_md5, blob_id, copy_and_hash, split_blob_id
 from .errors import DigestMismatchError
+from .writeback import Writeback
 
 
 
@@ -141,7 +142,8 @@ class LocalBlobStore:
         tmp, fd = self._tmp_file()
         try:
             with open(src, "rb", buffering=0) as fin, open(fd, "wb", buffering=0) as fout:
-                digest, size = copy_and_hash(fin, fout, alg=alg, on_chunk=on_chunk)
+                chunks = Writeback(fout.fileno(), on_chunk) if self.durable else on_chunk  # the sync overlaps the copy
+                digest, size = copy_and_hash(fin, fout, alg=alg, on_chunk=chunks)
                 if expected is not None and digest != expected:
                     raise DigestMismatchError(
                         f"{src} hashed to {digest}, expected {expected}; it changed while being stored."
@@ -275,8 +277,11 @@ class LocalBlobStore:
 
 
 def sync_data(fd: int) -> None:
-    """Flush a file's bytes to stable storage (``fdatasync``; ``fsync`` where there is none, macOS)."""
-    if hasattr(os, "fdatasync"):
+    """Flush a file's bytes to stable storage (``fdatasync``; on macOS ``F_FULLFSYNC``, as its
+    ``fsync`` leaves them in the drive's cache)."""
+    if hasattr(fcntl, "F_FULLFSYNC"):
+        fcntl.fcntl(fd, fcntl.F_FULLFSYNC)
+    elif hasattr(os, "fdatasync"):
         os.fdatasync(fd)
     else:
         os.fsync(fd)
@@ -286,7 +291,10 @@ def fsync_dir(path: str) -> None:
     """Flush a directory's entries (names renamed or created in it) to stable storage."""
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
     try:
-        os.fsync(fd)
+        if hasattr(fcntl, "F_FULLFSYNC"):
+            fcntl.fcntl(fd, fcntl.F_FULLFSYNC)
+        else:
+            os.fsync(fd)
     finally:
         os.close(fd)
 

@@ -49,7 +49,11 @@ class FsspecBlobStore:
         return f"{self.base}/{blob_key(digest)}"
 
     def has(self, digest: str) -> bool:
-        return bool(self.fs.exists(self._key(digest)))
+        """Whether the blob is stored, asked of the store itself (a cached listing may be stale:
+        what a log finds after leasing a blob must be true now)."""
+        key = self._key(digest)
+        self.fs.invalidate_cache(key)
+        return bool(self.fs.exists(key))
 
     def freshen(self, digest: str, size: int | None = None) -> bool:
         """Mark a blob a log reuses as just written (gc's grace counts from its modification time).
@@ -59,6 +63,7 @@ class FsspecBlobStore:
         another ``size`` (then it is quarantined).
         """
         key = self._key(digest)
+        self.fs.invalidate_cache(key)  # not a listing cached earlier: the store's answer now
         try:
             info = self.fs.info(key)
         except FileNotFoundError:

@@ -340,13 +340,14 @@ class Run(RunExtras):
             raise ArtiflowError(f"{artifact.qualified_name} belongs to another store; use new_draft() to copy it.")
         pending = names.aliases(a for a in artifact.aliases if a != "latest") if artifact.is_draft() else []
         userdata.metadata(artifact.metadata)  # edited in place since it was set: check before uploading
-        manifest = artifact.final_manifest(self._store, progress)
-        result = self._store.commit(
-            project=self.project, name=artifact.collection_name, type_=artifact.type, manifest=manifest,
-            run_id=self.id, description=artifact.description, metadata=dict(artifact.metadata),
-            aliases=[*pending, *aliases_],
-            tags=tags_,
-        )
+        with self._store.lease() as lease:  # gc keeps every blob this log stores or reuses
+            manifest = artifact.final_manifest(self._store, progress, lease)
+            result = self._store.commit(
+                project=self.project, name=artifact.collection_name, type_=artifact.type, manifest=manifest,
+                run_id=self.id, description=artifact.description, metadata=dict(artifact.metadata),
+                aliases=[*pending, *aliases_],
+                tags=tags_, lease=lease,
+            )
         artifact.attach(self._store, result.version, created=result.created)
         artifact.save_ttl()
         return artifact

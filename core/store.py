@@ -12,7 +12,6 @@ import logging
 import os
 import stat
 import threading
-import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -26,6 +25,7 @@ from .blobs import BlobStore, LocalBlobStore, blob_key, open_blob_store
 from .digestcache import DigestCache, stat_key
 from .digests import MD5, Algorithm, b64_md5, blob_id, copy_and_hash
 from .errors import ArtifactNotFoundError, DigestMismatchError, TypeCollisionError
+from .leases import LEASE_SECONDS, Lease, LeasedWrites
 from .manifest import Manifest, ManifestEntry, stored_entry
 from . import openlineage
 from .metadata import MetadataStore, NewVersion, RunRecord, VersionRecord
@@ -38,8 +38,6 @@ from .staging import StagedFile
 from artiflow.lineage import LineageGraph
 
 log = logging.getLogger(__name__)
-
-_FRESH_SECONDS = 60.0  # a blob this store wrote or freshened this recently needs no re-check at commit
 
 
 class RunListener(Protocol):
@@ -57,7 +55,7 @@ class CommitResult:
     created: bool
 
 
-class Store:
+class Store(LeasedWrites):
     """Everything artiflow keeps: build one with :meth:`open`, share it between runs and threads."""
 
     def __init__(
@@ -77,7 +75,7 @@ class Store:
         self._lineage = LineageGraph(source=SqlLineageSource(metadata))
         self._manifests: OrderedDict[str, Manifest] = OrderedDict()
         self._manifest_lock = threading.Lock()
-        self._fresh: dict[str, float] = {}  # digest -> when this store last wrote or freshened it
+        self.lease_seconds = LEASE_SECONDS
 
     @classmethod
     def open(
@@ -166,27 +164,30 @@ class Store:
     # -- writing -------------------------------------------------------------------------------
 
     def ingest(
-        self, files: Iterable[StagedFile], progress: Progress | None = None, alg: Algorithm = MD5
+        self, files: Iterable[StagedFile], progress: Progress | None = None, alg: Algorithm = MD5, *, lease: Lease
     ) -> list[ManifestEntry]:
-        """Hash (with ``alg``) and store local files, reading each byte once; unchanged files are not re-read."""
+        """Hash (with ``alg``) and store local files, reading each byte once; unchanged files are not re-read.
+
+        Every blob is leased before it is looked up (a reused one) or after it is written (then
+        it is looked up once more), so gc cannot delete it between that look-up and the commit.
+        """
         staged = list(files)
         keys = [f.check_unchanged() for f in staged]
         cached = self.digest_cache.get_many(keys, alg) if self.digest_cache else {}
+        lease.take(blob_id(d, alg) for d in cached.values())
         entries: list[ManifestEntry | None] = [None] * len(staged)
         todo: list[int] = []
         reused: list[str] = []
-        gone: list[str] = []
         for i, (f, key) in enumerate(zip(staged, keys, strict=True)):
             digest = cached.get(key)
-            # Reusing a blob refreshes it, so a gc running now counts its grace from this moment.
+            # Reusing a blob refreshes it (a gc without leases counts its grace from now); it was
+            # leased first, so finding it here means gc leaves it alone until the commit.
             if digest is not None and self.blobs.freshen(blob_id(digest, alg), f.size):
                 entries[i] = _entry(f, digest, alg)
-                reused.append(digest)
+                reused.append(blob_id(digest, alg))
             else:
                 todo.append(i)
-                if digest is not None:
-                    gone.append(blob_id(digest, alg))
-        self._mark_fresh((), gone)  # reused blobs are looked up again at commit, as gc may race them
+        lease.found(reused)
         total = sum(staged[i].size for i in todo)
         lock = threading.Lock()
         learned: list[tuple[tuple[int, int, int, int, int], str]] = []
@@ -206,79 +207,18 @@ class Store:
 
         if todo:
             self._parallel(store_one, todo, total)
-        if reused:  # a gc that looked at a reused blob just before it was freshened may have removed it
-            done = set(todo)
-            kept = [i for i in range(len(staged)) if i not in done]
-            missing: list[int] = []
-
-            def recheck(j: int) -> None:
-                entry = entries[kept[j]]
-                if entry is not None and not self.blobs.has(entry.blob):
-                    with lock:
-                        missing.append(kept[j])
-
-            self._each(recheck, len(kept))
-            if missing:
-                self._parallel(store_one, sorted(missing), sum(staged[i].size for i in missing))
-        self._mark_fresh(blob_id(d, alg) for _, d in learned)
+            # Written (or found by put_file) before their lease: look them up once more, and store
+            # again any a gc removed meanwhile (those writes come after the lease, so they count).
+            written = [e.blob for e in (entries[i] for i in todo) if e is not None]
+            lease.take(written)
+            missing = set(self.missing_blobs(lease.unchecked(written)))
+            again = [i for i in todo if (e := entries[i]) is not None and e.blob in missing]
+            if again:
+                self._parallel(store_one, again, sum(staged[i].size for i in again))
+            lease.found(written)
         if self.digest_cache is not None:
             self.digest_cache.put_many(learned, alg)
         return [e for e in entries if e is not None]
-
-    def _mark_fresh(self, blobs: Iterable[str], gone: Iterable[str] = ()) -> None:
-        """Note blob ids this store just wrote or freshened (``gone``: found missing)."""
-        now = time.monotonic()
-        with self._manifest_lock:
-            if len(self._fresh) > 100_000:
-                self._fresh = {d: t for d, t in self._fresh.items() if now - t < _FRESH_SECONDS}
-            for d in gone:
-                self._fresh.pop(d, None)
-            self._fresh.update((d, now) for d in blobs)
-
-    def freshen(self, entries: Iterable[ManifestEntry]) -> None:
-        """Refresh the stored blobs of entries a log reuses without writing them (``new_draft()``'s)."""
-        wanted = [e for e in entries if e.ref is None]
-        ok: list[str] = []
-        gone: list[str] = []
-        lock = threading.Lock()
-
-        def one(i: int) -> None:
-            fresh = self.blobs.freshen(wanted[i].blob, wanted[i].size)
-            with lock:
-                (ok if fresh else gone).append(wanted[i].blob)
-
-        self._each(one, len(wanted))
-        self._mark_fresh(ok, gone)
-
-    def require_blobs(self, manifest: Manifest, label: str) -> None:
-        """Refuse to publish ``manifest`` if a blob it names is missing from the store.
-
-        Blobs this store wrote or freshened in the last minute are not looked up again: gc
-        spares anything younger than its grace (10 minutes at least, unless forced).
-        """
-        now = time.monotonic()
-        with self._manifest_lock:
-            fresh = {d for d, t in self._fresh.items() if now - t < _FRESH_SECONDS}
-        check = [e for e in manifest if e.ref is None and e.blob not in fresh]
-        missing: list[ManifestEntry] = []
-        lock = threading.Lock()
-
-        def one(i: int) -> None:
-            e = check[i]
-            if not self.blobs.has(e.blob):
-                time.sleep(0.05)  # a local gc looking at this blob puts it back within microseconds
-                if not self.blobs.has(e.blob):
-                    with lock:
-                        missing.append(e)
-
-        self._each(one, len(check))
-        if missing:
-            first = sorted(missing, key=lambda e: e.path)[0]
-            more = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
-            raise ArtifactNotFoundError(
-                f"{first.path}{more} of {label} is missing from {self.blobs.url} (blob {blob_key(first.blob)}, "
-                "deleted with its version and collected by gc); add the file again, then log."
-            )
 
     def _each(self, fn: Callable[[int], None], n: int) -> None:
         """``fn(i)`` for ``i < n``: a metadata call per blob, in parallel only where it is a round trip."""
@@ -328,20 +268,31 @@ class Store:
         aliases: Iterable[str],
         tags: Iterable[str],
         distributed_id: str | None = None,
+        lease: Lease | None = None,
     ) -> CommitResult:
-        """Publish a version: its blobs must already be stored. All or nothing."""
+        """Publish a version: its blobs must already be stored. All or nothing.
+
+        ``lease`` holds the blobs the log stored or reused (without one, they are leased here).
+        """
+        if lease is None:
+            with self.lease() as own:
+                return self.commit(
+                    project=project, name=name, type_=type_, manifest=manifest, run_id=run_id,
+                    description=description, metadata=metadata, aliases=aliases, tags=tags,
+                    distributed_id=distributed_id, lease=own,
+                )
+        label = f"{project}/{name}"
         self.check_type(project, name, type_)
-        self.require_blobs(manifest, f"{project}/{name}")
-        manifest_digest = self.blobs.put_bytes(manifest.to_json())
+        self.require_blobs(manifest, label, lease=lease)
+        manifest_digest = self.put_manifest(manifest, lease=lease)
         self.blobs.sync()  # every blob it names is on stable storage before the version exists
-        record, created = self.metadata.commit_version(
-            NewVersion(
-                project=project, name=name, type=type_, digest=manifest.digest(),
-                manifest_digest=manifest_digest, size=manifest.size, file_count=len(manifest),
-                run_id=run_id, description=description, metadata=metadata, aliases=tuple(aliases),
-                tags=tuple(tags), distributed_id=distributed_id,
-            )
+        new = NewVersion(
+            project=project, name=name, type=type_, digest=manifest.digest(),
+            manifest_digest=manifest_digest, size=manifest.size, file_count=len(manifest),
+            run_id=run_id, description=description, metadata=metadata, aliases=tuple(aliases),
+            tags=tuple(tags), distributed_id=distributed_id,
         )
+        record, created = self.settle(lease, lambda held: self.metadata.commit_version(new, held), manifest, label)
         if record.manifest_digest == manifest_digest:  # new, or a dedup hit with the very same bytes
             self._remember(manifest_digest, manifest)
         if not created:

@@ -103,6 +103,8 @@ class Readable:
     boxes: list[str] = field(default_factory=list)
     """Groups holding two or more drawn nodes."""
     group_labels: dict[str, str] = field(default_factory=dict)
+    links: list[str] = field(default_factory=list)
+    """Drawn nodes next to the root with no edge to it (the task runs of a flow run in focus)."""
     rep: dict[str, str] = field(default_factory=dict)
     cluster_of: dict[str, str] = field(default_factory=dict)
 
@@ -179,6 +181,7 @@ def readable(
     """
     nodes = dict(nodes)
     keep = {root, *keep}
+    links = [m for m in links if m in nodes and m != root]
     outs: dict[str, set[str]] = defaultdict(set)
     for u, v in edges:
         outs[u].add(v)
@@ -211,7 +214,7 @@ def readable(
             adj[rv].add(ru)
             directed.add((ru, rv))
     for m in links:
-        if m in rep and rep[m] != root:
+        if rep[m] != root:
             adj[root].add(rep[m])
             adj[rep[m]].add(root)
     dist, via = _bfs(adj, root)
@@ -248,6 +251,7 @@ def readable(
         if fu != fv:
             view.edges.setdefault((fu, fv), Edge(fu, fv, kind)).count += 1
     view.shown = list(dict.fromkeys(view.final(n) for n in nodes))
+    view.links = [f for f in dict.fromkeys(view.final(m) for m in links) if f != root]
     view.via = {n: view.final(via[n]) for n in view.shown if n in via}
     for cid, inside in clusters.items():
         view.dist[cid] = dist.get(inside[0], 0)

@@ -34,8 +34,8 @@ def gc(
     """Soft-delete versions whose ttl has passed, then find blobs that no committed version (or open collaborative version) references, and remove them.
 
     Such blobs come from commits that never happened (a crash between upload and commit) and from
-    deleted versions. Nothing a live version needs is ever touched; if a live version's manifest
-    cannot be read, nothing at all is removed. Incomplete multipart uploads older than --grace are
+    deleted versions. Nothing a live version needs is ever touched, nor anything a log in flight has
+    leased; if a live version's manifest cannot be read, nothing at all is removed. Incomplete multipart uploads older than --grace are
     aborted (S3).
     """
     if grace < MIN_GRACE_SECONDS and not dry_run and not force:
@@ -51,7 +51,7 @@ def gc(
     if as_json:
         emit_json({"dry_run": dry_run, "live": report.live, "orphans": report.orphans,
                    "orphan_bytes": report.orphan_bytes, "temp": report.temp, "young": report.young,
-                   "uploads": report.uploads, "expired": expired})
+                   "leased": report.leased, "uploads": report.uploads, "expired": expired})
         return
     verb = "would remove" if dry_run else "removed"
     for ref in expired:
@@ -67,5 +67,6 @@ def gc(
         f"({human_size(report.orphan_bytes)}) and {len(report.temp)} stale temp files"
         + (f"; {'would abort' if dry_run else 'aborted'} {len(report.uploads)} incomplete uploads" if report.uploads else "")
         + (f"; {len(report.young)} recent unreferenced blobs kept (younger than --grace)" if report.young else "")
+        + (f"; {len(report.leased)} kept for logs in flight (leased)" if report.leased else "")
         + "."
     )

@@ -32,6 +32,8 @@ if TYPE_CHECKING:
 
 WIDTH = 20
 """Children shown under one node before the rest are summed up as ``… N more``."""
+FOLD_LIMIT = 10_000
+"""Reached nodes past which the output is the recorded graph (folding means reading every run)."""
 
 
 class Format(str, enum.Enum):
@@ -95,8 +97,9 @@ def lineage(
     and are marked; a node reached again is shown once and then marked "(see above)". Identical
     re-runs (the same job re-logging the same versions from the same inputs) are one node with a
     count ("logged by train-0 ×5"), runs are named by their name and job type and their group,
-    and 5 or more similar siblings are one cluster; --raw shows every run as recorded. JSON and
-    GraphML are always the whole recorded graph.
+    and 5 or more similar siblings are one cluster; a run heading a group (a Prefect flow run)
+    lists its members ("ran ingest-4") and follows each. --raw shows every run as recorded. JSON
+    and GraphML are always the whole recorded graph.
     """
     state = cli_state(ctx)
     with state.store() as store:
@@ -113,16 +116,26 @@ def lineage(
             hops = 50 if depth is None else depth
             typer.echo(lineage_html(store, address, up=hops if up else 0, down=0 if up else hops))
             return
-        view = None if raw or format_ in (Format.json, Format.graphml) else _readable(store, result)
+        view = None
+        reached = len(result) + 1
+        if not raw and format_ not in (Format.json, Format.graphml) and reached > FOLD_LIMIT:
+            raw = True
+            state.err.print(f"Note: {reached:,} nodes reached, too many to fold (over {FOLD_LIMIT:,}); showing "
+                            "every run as recorded (pass --depth to narrow it).")
+        if not raw and format_ not in (Format.json, Format.graphml):
+            view = _readable(store, result, lambda node: query(store.lineage(), node, depth and depth - 1),
+                             members=depth != 0)
         if format_ is not Format.text:
             typer.echo(_export(format_)(view or result))
             return
         state.out.print(_tree(store, result, up=up) if view is None else _readable_tree(store, view, up=up))
         where = "upstream of" if up else "downstream of"
         within = f" within {count(depth, 'hop')}" if depth is not None else ""
-        found = "Nothing"
-        if result:
-            found = f"{count(len(result.artifacts), 'version')} and {count(len(result.runs), 'run')}"
+        versions, runs = len(result.artifacts), len(result.runs)
+        if view is not None:  # with the task runs of a flow run in focus
+            kinds = [d["kind"] for n, d in view.nodes.items() if n != view.root]
+            versions, runs = kinds.count("artifact"), kinds.count("run")
+        found = f"{count(versions, 'version')} and {count(runs, 'run')}" if versions or runs else "Nothing"
         folded = f" ({view.merged} identical re-run{'s' if view.merged > 1 else ''} folded)" if view and view.merged else ""
         state.out.print(f"{found} {where} {escape(result.root)}{within}{folded}.")
 
@@ -149,23 +162,36 @@ def _address(store: Store, ref: str) -> str:
         raise
 
 
-def _readable(store: Store, result: LineageResult) -> Readable:
-    """The web UI's readable cut of the walked graph."""
+def _readable(store: Store, result: LineageResult, walk: Callable[[str], LineageResult], *,
+              members: bool = True) -> Readable:
+    """The web UI's readable cut of the walked graph; a run heading a group (a Prefect flow run)
+    brings its members (the task runs) and what ``walk`` reaches from each of them."""
     from artiflow.lineage import label
 
+    from ..ui.queries import group_members
     from ..ui.view import shape  # no web dependency: the view's store side
 
     g = result.graph
     nodes = {n: dict(d) for n, d in g.nodes(data=True)}
     edges = {(u, v): str(d["kind"]) for u, v, d in g.edges(data=True)}
-    return shape(store, nodes, edges, next(n for n in g if label(g, n) == result.root))
+    root = next(n for n in g if label(g, n) == result.root)
+    links: list[str] = []
+    if members and nodes[root]["kind"] == "run":
+        for member in group_members(store.metadata, str(nodes[root]["id"])):
+            links.append(f"run:{member}")
+            reached = walk(links[-1]).graph
+            nodes.update((n, dict(d)) for n, d in reached.nodes(data=True) if n not in nodes)
+            edges.update(((u, v), str(d["kind"])) for u, v, d in reached.edges(data=True))
+    return shape(store, nodes, edges, root, links=links)
 
 
 def _readable_tree(store: Store, view: Readable, *, up: bool) -> Tree:
     """Pre-order over the readable cut, as :func:`_tree` does over the raw graph."""
-    into: dict[str, list[str]] = {}
+    into: dict[str, list[str]] = {view.root: list(view.links)}
     for u, v in view.edges:
         into.setdefault(v if up else u, []).append(u if up else v)
+    head = str(view.nodes[view.root]["id"]) if view.nodes[view.root]["kind"] == "run" else None
+    ran = {n: i for i, n in enumerate(view.links)}  # task runs in the order they started
 
     def describe(node: str) -> str:
         label, sub = view.label(node, qualified=True)
@@ -180,10 +206,13 @@ def _readable_tree(store: Store, view: Readable, *, up: bool) -> Tree:
         bits = [b for b in (run.job_type if run else None, getattr(run, "state", None)) if b]
         text = label + (f" ×{n}" if n > 1 else "") + (f" ({', '.join(bits)})" if bits else "")
         group = view.group_of.get(node)
-        return escape(text + (f" in {view.group_labels[group]}" if group in view.group_labels else ""))
+        shown = group in view.group_labels and group != head  # the flow run in focus: said once, at the top
+        return escape(text + (f" in {view.group_labels[group]}" if shown and group else ""))
 
     def relation(parent: str, child: str) -> str:
         u, v = (child, parent) if up else (parent, child)
+        if (u, v) not in view.edges:
+            return "ran"  # a task run of the flow run in focus
         kind = view.edges[u, v].kind
         run, art = (u, v) if kind == "logged" else (v, u)
         words = {("logged", True): "logged by", ("used", True): "used", ("logged", False): "logged",
@@ -195,7 +224,8 @@ def _readable_tree(store: Store, view: Readable, *, up: bool) -> Tree:
         return words
 
     def children(node: str) -> list[str]:
-        return sorted(into.get(node, ()), key=lambda n: (view.dist.get(n, 0), view.label(n, qualified=True)[0]))
+        near = dict.fromkeys(into.get(node, ()))
+        return sorted(near, key=lambda n: (view.dist.get(n, 0), ran.get(n, len(ran)), view.label(n, qualified=True)[0]))
 
     tree = Tree(f"[bold]{describe(view.root)}[/]")
     shown = {view.root}

@@ -47,6 +47,12 @@ def put(
     description: Annotated[
         str | None, typer.Option("--description", "-d", help="Description of the version.", show_default=False)
     ] = None,
+    digest_algorithm: Annotated[
+        str,
+        typer.Option(
+            "--digest-algorithm", help="MD5, or XXH128 (much faster for large files; needs artiflow[xxhash])."
+        ),
+    ] = "MD5",
     quiet: Quiet = False,
     as_json: JsonOption = False,
 ) -> None:
@@ -60,7 +66,9 @@ def put(
     state = cli_state(ctx)
     with state.store(create=True) as store:
         project_ = names.project_name(project or store.settings.project)
-        artifact = artiflow.Artifact(name or default_name(path), type_, description=description)
+        artifact = artiflow.Artifact(
+            name or default_name(path), type_, description=description, digest_algorithm=digest_algorithm
+        )
         # Refuse a type collision before a run is opened and any file is copied.
         store.check_type(project_, artifact.collection_name, type_)
         from ..artifact import (

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from ..errors import ArtifactNotFoundError, TypeCollisionError
+from . import leases
 from . import schema as s
 from .records import NewVersion, VersionRecord
 from .store import MetadataStore, type_collision_message
@@ -39,12 +40,16 @@ class CollabChanged(Exception):
 
 def add_part(
     md: MetadataStore, *, project: str, name: str, type_: str, distributed_id: str, run_id: str, manifest_digest: str,
-    aliases: tuple[str, ...] = (),
+    aliases: tuple[str, ...] = (), lease: leases.Held | None = None,
 ) -> str:
-    """Add one writer's part to the open collaborative version, opening one if there is none; returns its id."""
+    """Add one writer's part to the open collaborative version, opening one if there is none; returns its id.
+
+    ``lease``: the part's blob leases, checked and dropped in the same transaction (see ``commit_version``).
+    """
     now = md.now()
 
     def tx(conn: Connection) -> str:
+        leases.settle(conn, lease)
         row = _open_row(conn, project, name, distributed_id)
         if row is None:
             sid = uuid.uuid4().hex
@@ -92,7 +97,8 @@ def open_collab(md: MetadataStore, project: str, name: str, distributed_id: str)
 
 
 def commit_collab(
-    md: MetadataStore, collab: PendingCollab, new: NewVersion, *, contributors: tuple[Part, ...] | None = None
+    md: MetadataStore, collab: PendingCollab, new: NewVersion, *, contributors: tuple[Part, ...] | None = None,
+    lease: leases.Held | None = None,
 ) -> tuple[VersionRecord, bool]:
     """Close the collaborative version and commit its merged version, in one transaction.
 
@@ -102,6 +108,7 @@ def commit_collab(
     now = md.now()
 
     def tx(conn: Connection) -> tuple[VersionRecord, bool]:
+        leases.settle(conn, lease)
         current = conn.execute(
             sa.select(s.collab_parts.c.id).where(s.collab_parts.c.collab_id == collab.id)
         ).scalars().all()

@@ -39,6 +39,8 @@ def sqlite_setup(engine: Engine, *, durable: bool = True) -> None:
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute(f"PRAGMA synchronous={synchronous}")
+        if durable:
+            cur.execute("PRAGMA fullfsync=ON")  # macOS: past the drive's cache too (no-op elsewhere)
         cur.execute("PRAGMA foreign_keys=ON")
         cur.close()
 

@@ -16,7 +16,7 @@ from sqlalchemy.engine import Connection
 from ..errors import StoreError
 from . import schema as s
 
-HEAD = "0009"
+HEAD = "0010"
 _SCRIPTS = Path(__file__).parent / "migrations"
 
 

@@ -148,18 +148,23 @@ class VersionQueries:
         with self._read() as conn:
             return set(conn.execute(sa.select(s.versions.c.manifest_digest)).scalars())
 
-    def live_manifest_digests(self) -> set[str]:
-        """Manifests whose blobs must be kept: committed versions and parts of open collaborative versions."""
+    def live_manifest_digests(self, conn: Connection | None = None) -> set[str]:
+        """Manifests whose blobs must be kept: committed versions and parts of open collaborative versions.
+
+        ``conn``: read inside that transaction (gc's delete batches), else in a read of its own.
+        """
+        if conn is None:
+            with self._read() as own:
+                return self.live_manifest_digests(own)
         u, p = s.collab_versions, s.collab_parts
-        with self._read() as conn:
-            live = set(
-                conn.execute(sa.select(s.versions.c.manifest_digest).where(s.versions.c.state == COMMITTED)).scalars()
-            )
-            live |= set(
-                conn.execute(
-                    sa.select(p.c.manifest_digest).join(u, u.c.id == p.c.collab_id).where(u.c.is_open == 1)
-                ).scalars()
-            )
+        live = set(
+            conn.execute(sa.select(s.versions.c.manifest_digest).where(s.versions.c.state == COMMITTED)).scalars()
+        )
+        live |= set(
+            conn.execute(
+                sa.select(p.c.manifest_digest).join(u, u.c.id == p.c.collab_id).where(u.c.is_open == 1)
+            ).scalars()
+        )
         return live
 
 

@@ -149,6 +149,18 @@ version_ttl = sa.Table(
     sa.Column("ttl_seconds", sa.BigInteger, nullable=False),
 )
 
+# Blob leases (revision 0010): a log leases the blobs it is about to publish before it looks them up,
+# and its commit drops the leases; gc deletes no blob a lease names (see ``metadata.leases``). A lease
+# whose log crashed lapses at ``expires_at`` (seconds since the epoch, on the database's clock).
+blob_leases = sa.Table(
+    "blob_leases",
+    metadata,
+    sa.Column("holder", sa.String(32), primary_key=True),  # one id per log
+    sa.Column("key", sa.String(200), primary_key=True),  # the blob key, md5/<hex[:2]>/<hex[2:]>
+    sa.Column("expires_at", sa.Float, nullable=False),
+    sqlite_with_rowid=False,  # the primary key is the table: one B-tree to write per lease
+)
+
 # Collaborative versions: one open collaborative version per (collection, distributed id) collects the parts
 # that many writers upsert; finishing merges them into one committed version. ``is_open`` is 1
 # while open and NULL once finished, so the unique constraint allows one open one at a time

@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from ..errors import ArtifactNotFoundError, StoreError, TypeCollisionError
-from . import runinfo
+from . import leases, runinfo
 from . import schema as s
 from .engine import disconnected, retryable, sqlite_setup
 from .migrate import ensure_schema
@@ -182,14 +182,21 @@ class MetadataStore(runinfo.RunFields, VersionQueries):
 
     # -- versions ------------------------------------------------------------------------------
 
-    def commit_version(self, new: NewVersion) -> tuple[VersionRecord, bool]:
+    def commit_version(self, new: NewVersion, lease: leases.Held | None = None) -> tuple[VersionRecord, bool]:
         """Record a logged version; returns ``(version, created)``.
 
         If a committed version of the collection already has the same digest, no version is
         created: the aliases move onto it and the log edge is still recorded for this run.
+        ``lease`` (holder, blob keys): the blobs' leases must still be held; they are dropped in the
+        same transaction, else :class:`~artiflow.metadata.leases.LeaseLapsed`.
         """
         now = self._clock()
-        return self._write(lambda conn: self.commit_in(conn, new, now))
+
+        def tx(conn: Connection) -> tuple[VersionRecord, bool]:
+            leases.settle(conn, lease)
+            return self.commit_in(conn, new, now)
+
+        return self._write(tx)
 
     def commit_in(self, conn: Connection, new: NewVersion, now: datetime) -> tuple[VersionRecord, bool]:
         """The body of :meth:`commit_version`, inside a write transaction the caller holds."""

@@ -15,7 +15,8 @@ import pytest
 
 BENCH = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_core.py"
 SCENARIOS = {
-    "first_log_dir", "first_log_file", "relog_dir", "download_dir", "download_file",
+    "first_log_dir", "first_log_file", "first_log_file_xxh128", "relog_dir",
+    "download_dir", "download_file",
     "download_dir_unverified", "download_file_unverified",
 }
 
@@ -46,4 +47,7 @@ def test_quick_run_reports_a_positive_ratio_for_every_scenario(tmp_path: Path) -
     assert set(report["scenarios"]["download_dir"]["ratios"]) == {"cp -r", "md5"}
     for name in ("first_log_dir", "first_log_file"):  # the cost of durable commits, measured in the same run
         assert set(report["scenarios"][name]["ratios"]) == {"md5", "not durable"}, name
+    assert set(report["scenarios"]["first_log_file_xxh128"]["ratios"]) == {
+        "cp", "cp + fdatasync", "xxh128", "md5", "not durable"
+    }
     assert list(work.iterdir()) == []  # the scratch data is cleaned up

@@ -166,7 +166,7 @@ def test_cache_info(story: artiflow.Run) -> None:
 
 def test_gc_and_lineage(story: artiflow.Run) -> None:
     gc = as_json("gc", "--dry-run")
-    assert set(gc) == {"dry_run", "live", "orphans", "orphan_bytes", "temp", "young", "uploads", "expired"}
+    assert set(gc) == {"dry_run", "live", "orphans", "orphan_bytes", "temp", "young", "leased", "uploads", "expired"}
     assert gc["dry_run"] is True and gc["live"] > 0 and gc["orphans"] == []
     graph = as_json("lineage", "cats:v0", "--downstream")
     assert graph == as_json("lineage", "cats:v0", "--downstream", "--format", "json")  # --json is that format

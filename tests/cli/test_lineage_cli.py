@@ -19,6 +19,7 @@ from typer.testing import CliRunner, Result
 import artiflow
 from artiflow import Api, Artifact, Store
 from artiflow.cli import app
+from artiflow.cli import lineage as cli_lineage
 
 MakeTree = Callable[..., Path]
 EXAMPLES = Path(__file__).parents[2] / "examples"
@@ -173,7 +174,7 @@ def test_deleted_versions_are_marked_and_still_answer(story: Story, store: Store
     assert down[1:3] == ["used by p/fit (train, finished)", "used by p/split (split, finished)"]
 
 
-def test_wide_levels_are_capped(story: Story) -> None:
+def test_wide_levels_are_capped(story: Story, monkeypatch: pytest.MonkeyPatch) -> None:
     story.run("ingest", job_type="ingest", logs=(("raw", "dataset", "r"),))
     for i in range(23):
         story.run(f"user{i:02d}", job_type="eval", uses=("raw:v0",))
@@ -187,6 +188,11 @@ def test_wide_levels_are_capped(story: Story) -> None:
         "used by p/user00 ×23 (eval, finished)",
         "0 versions and 23 runs downstream of p/raw:v0 (22 identical re-runs folded).",
     ]
+    # past the fold limit, the recorded graph, and a note saying so
+    monkeypatch.setattr(cli_lineage, "FOLD_LIMIT", 10)
+    result = cli("lineage", "p/raw:v0", "--downstream")
+    assert lines(ok(result))[-2:] == ["… 3 more", "0 versions and 23 runs downstream of p/raw:v0."]
+    assert "24 nodes reached, too many to fold" in result.stderr
 
 
 @pytest.mark.parametrize("fmt", ["json", "dot", "mermaid", "graphml"])
@@ -242,6 +248,21 @@ def test_runs_are_named_and_shown_in_their_group(story: Story) -> None:
         "logged by ingest-5 (ingest, finished) in etl · etl-run-5",
         "1 version and 2 runs upstream of p/model:v1.",
     ]
+    # a flow run in focus: its task runs, in the order they ran, and what follows from them
+    assert lines(ok(cli("lineage", "p/flow5", "--downstream"))) == [
+        "etl-run-5 (flow:etl, finished)",
+        "ran ingest-5 (ingest, finished)",
+        "logged p/raw:v1 (dataset)",
+        "used by train-5 (train, finished)",
+        "logged p/model:v1 (model)",
+        "ran train-5 (train, finished) (see above)",
+        "2 versions and 2 runs downstream of p/flow5.",
+    ]
+    assert lines(ok(cli("lineage", "p/flow5", "--downstream", "-d", "1")))[1:] == [
+        "ran ingest-5 (ingest, finished)", "ran train-5 (train, finished)",
+        "0 versions and 2 runs downstream of p/flow5 within 1 hop.",
+    ]
+    assert lines(ok(cli("lineage", "p/flow5", "--raw"))) == ["p/flow5 (flow:etl, finished)", "Nothing upstream of p/flow5."]
 
 
 def dot_statements(out: str) -> list[str]:
@@ -298,6 +319,13 @@ def test_mermaid_folds_reruns_and_draws_a_subgraph_per_group(story: Story) -> No
     inside = grouped[start + 1 : end]
     assert len(inside) == 4 and all(re.fullmatch(r"    n\d+.+", line) for line in inside)
     assert any('"train-5<br/>train"' in line for line in inside)
+
+
+def test_the_readable_cut_needs_no_web_dependency() -> None:
+    """``artiflow lineage`` shares the web UI's cut without the ``ui`` extra (Starlette, Jinja2)."""
+    probe = "import sys, artiflow.ui.view, artiflow.cli.lineage; print(sorted(m for m in ('starlette', 'jinja2') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
 
 
 def test_errors(story: Story) -> None:

@@ -232,3 +232,19 @@ def test_a_scratch_store_makes_no_syncs(
         assert Path(Api(store=store).artifact("p/cats:v0").download("out"), "sub/b.txt").read_text() == "b\n"
     finally:
         store.close()
+
+
+def test_a_blob_gc_puts_back_for_a_log_that_reuses_it_is_synced_in_place(
+    local_store: artiflow.Store, calls: Calls
+) -> None:
+    blobs = local_store.blobs
+    assert isinstance(blobs, LocalBlobStore)
+    digest = blobs.put_bytes(b"reused by a log while gc looks at it\n")
+    blobs.sync()
+    key = next(k for k in blobs.keys())
+    calls.events.clear()
+
+    assert blobs.delete_if_stale(key, cutoff=blobs.now() - 3600) is False  # younger than the cutoff
+    assert blobs.has(digest)
+    put_back = calls.index("rename", (os.stat(blobs.path(digest)).st_ino, os.path.dirname(blobs.path(digest))))
+    assert -1 < put_back < calls.index("dir-sync", os.stat(os.path.dirname(blobs.path(digest))).st_ino)

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 import artiflow
+from artiflow.gc import collect_garbage
 from artiflow.metadata.migrate import HEAD
 
 
@@ -156,3 +157,23 @@ def test_store_at_revision_0007_gains_registry_links(tmp_path: Path, make_tree) 
     api.artifact("p/d:v0").link("reg/d", aliases=["prod"])
     assert api.artifact("reg/d:prod").source_qualified_name == "p/d:v0"
     store.close()
+
+
+def test_store_at_revision_0009_gains_blob_leases(tmp_path: Path, make_tree) -> None:  # type: ignore[no-untyped-def]
+    store = artiflow.Store.open(home=tmp_path / "h")
+    _log_one(store, make_tree)
+    store.close()
+    db = sqlite3.connect(tmp_path / "h" / "artiflow.db")
+    db.executescript("DROP TABLE blob_leases; UPDATE alembic_version SET version_num='0009';")
+    db.commit()
+    db.close()
+
+    store = artiflow.Store.open(home=tmp_path / "h")
+    art = artiflow.Api(store=store).artifact("p/d:v0")
+    with artiflow.init(project="p", store=store) as run:  # a log leases its blobs, its commit drops them
+        run.log_artifact(art.new_draft())
+    assert collect_garbage(store, dry_run=True).leased == []
+    store.close()
+    db = sqlite3.connect(tmp_path / "h" / "artiflow.db")
+    assert db.execute("select version_num from alembic_version").fetchall() == [(HEAD,)]
+    assert db.execute("select count(*) from blob_leases where key != '#commit'").fetchone() == (0,)

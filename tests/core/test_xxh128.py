@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -237,7 +238,51 @@ def test_without_xxhash_the_error_names_the_extra(
 
 
 def test_an_unknown_algorithm_is_refused() -> None:
-    with pytest.raises(InvalidNameError, match="'MD5'.*'XXH128'"):
-        Artifact("data", "dataset", digest_algorithm="SHA1")
-    assert Artifact("data", "dataset", digest_algorithm="xxh128").digest_algorithm == "MANIFEST_XXH128"
+    for name in ("SHA1", "xxh128", ""):  # the SDK would quietly use MD5 for any of these
+        with pytest.raises(InvalidNameError, match="'MD5'.*'XXH128'"):
+            Artifact("data", "dataset", digest_algorithm=name)
+    assert Artifact("data", "dataset", digest_algorithm="XXH128").digest_algorithm == "MANIFEST_XXH128"
+    assert Artifact("data", "dataset").digest_algorithm == "MANIFEST_MD5"
     assert blob_id("abc=", XXH128) == "xxh128:abc="
+
+
+@pytest.mark.local_only
+def test_cache_cleanup_knows_xxh128_downloads_are_unchanged(store: artiflow.Store, log: Log, tmp_path: Path) -> None:
+    log(store, Artifact("data", "dataset", digest_algorithm="XXH128"), {"a.txt": "one\n", "b.txt": "two\n"})
+    runner = CliRunner()
+    assert runner.invoke(app, ["get", "p/data:v0"]).exit_code == 0
+    info = runner.invoke(app, ["cache", "info", "--json"])
+    assert '"entries": 4' in info.output  # the two files logged, and the two downloaded: XXH128 rows
+    dry = runner.invoke(app, ["cache", "cleanup", "--dry-run"])
+    assert dry.exit_code == 0 and "remove" in dry.output and "changed since" not in dry.output
+
+
+@pytest.mark.local_only
+def test_artiflow_put_logs_with_the_digest_algorithm_asked_for(store: artiflow.Store, make_tree: MakeTree) -> None:
+    root = make_tree({"a.txt": "one\n"})
+    runner = CliRunner()
+    put = runner.invoke(app, ["put", str(root), "--name", "d", "--digest-algorithm", "XXH128", "-q"])
+    assert put.exit_code == 0, put.output
+    logged = Api(store=store).artifact("uncategorized/d:v0")
+    assert logged.digest_algorithm == "MANIFEST_XXH128" and logged.files()[0].extra == {"alg": "XXH128"}
+    bad = runner.invoke(app, ["put", str(root), "--name", "d", "--digest-algorithm", "SHA256"])
+    assert bad.exit_code == 1 and "'MD5' (the default) or 'XXH128'" in bad.output
+
+
+def test_gc_frees_an_xxh128_blob_only_its_deleted_version_used(
+    store: artiflow.Store, log: Log, tmp_path: Path
+) -> None:
+    def xxh(files: dict[str, str | bytes]) -> Artifact:
+        return log(store, Artifact("data", "dataset", digest_algorithm="XXH128"), files)
+
+    v0 = xxh({"a.txt": "shared\n", "b.txt": "only v0\n"})
+    v1 = xxh({"a.txt": "shared\n", "c.txt": "only v1\n"})
+    Api(store=store).artifact("p/data:v0").delete()
+    report = collect_garbage(store, dry_run=False, now=time.time() + 7200)
+
+    only_v0 = blob_key(v0.manifest.contents["b.txt"].blob)
+    assert only_v0 in report.orphans and only_v0.startswith("xxh128/")
+    assert not store.blobs.has(v0.manifest.contents["b.txt"].blob)
+    out = Path(Api(store=store).artifact("p/data:v1").download(tmp_path / "v1"))
+    assert (out / "a.txt").read_text() == "shared\n" and (out / "c.txt").read_text() == "only v1\n"
+    assert all(store.blobs.has(e.blob) for e in v1.manifest)
