@@ -16,6 +16,7 @@ portable Python binding; per-file syncs cost only what this store wrote.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import threading
 import time
