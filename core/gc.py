@@ -10,8 +10,8 @@ looks the blob up (or after writing it, and then looks again), in a transaction 
 its commit checks the leases are still held and drops them in the version's own transaction
 (:mod:`artiflow.leases`). gc deletes only in batches, each in a transaction holding the gc lock
 exclusively (lease takers and commits hold it shared: a PostgreSQL advisory lock, SQLite's write
-lock); inside it gc reads the leases and the manifests that became live since its first look,
-and skips every blob either names. A lease taken before a batch is seen by it; one taken after
+lock); inside it gc reads the leases and the manifests that became live since its last look
+(every commit leaves a mark that says so), and skips every blob either names. A lease taken before a batch is seen by it; one taken after
 it comes before the log's look-up, which then finds the blob gone and stores it again; and a
 commit before a batch makes its blobs live. Age still matters too (the grace, checked again just
 before each delete), and a live manifest that cannot be read stops gc before anything is deleted:
@@ -91,8 +91,9 @@ def collect_garbage(
     pretends the present is elsewhere, e.g. ``time.time() + 7200`` to treat every blob as two hours older.
     Blobs a log in flight has leased are kept whatever their age (``leased``).
     """
-    manifests = store.metadata.live_manifest_digests()
-    live = live_keys(store, manifests)
+    leases = _leases()
+    seen = _Seen.now(store, leases, locked=not dry_run)
+    live = seen.keys
     offset = 0.0 if now is None else now - time.time()
     cutoff = store.blobs.now() + offset - grace_seconds
     candidates: list[tuple[str, int]] = []
@@ -109,14 +110,13 @@ def collect_garbage(
             continue
         candidates.append((key, nbytes))
     temp = [k for k in store.blobs.temp_keys() if _older(store, k, cutoff)]
-    leases = _leases()
     if dry_run:
         held = leases.held(store.metadata, [k for k, _ in candidates])
         orphans = [(k, n) for k, n in candidates if k not in held]
     else:
         orphans, held = [], set()
         for batch in batched(candidates, DELETE_BATCH):
-            gone, kept = leases.gc_transaction(store.metadata, _deleter(store, batch, manifests, live, cutoff))
+            gone, kept = leases.gc_transaction(store.metadata, _deleter(store, leases, batch, seen, cutoff))
             orphans += gone
             held |= kept
         for key in temp:
@@ -129,17 +129,46 @@ def collect_garbage(
     )
 
 
+@dataclass
+class _Seen:
+    """What gc knows is live: the live manifests, the blobs they name, and when (database time,
+    under the gc lock) the manifests were read."""
+
+    manifests: set[str]
+    keys: set[str]
+    read_at: float
+
+    @classmethod
+    def now(cls, store: Store, leases: ModuleType, *, locked: bool) -> _Seen:
+        md = store.metadata
+        if locked:  # read under the lock: every commit is then wholly before it, or marked after it
+            read_at, manifests = leases.gc_transaction(md, lambda conn: (leases.db_now(conn), md.live_manifest_digests(conn)))
+        else:
+            read_at, manifests = 0.0, md.live_manifest_digests()
+        return cls(manifests, live_keys(store, manifests), read_at)
+
+    def refresh(self, store: Store, leases: ModuleType, conn: Connection) -> None:
+        """Inside a delete batch: read the live manifests again if anything was committed since they
+        were read (a commit's mark), or if that is half a mark's lifetime ago (before marks lapse)."""
+        at = leases.db_now(conn)
+        if at < self.read_at + leases.MARK_SECONDS / 2 and not leases.committed_since(conn, self.read_at):
+            return
+        new = store.metadata.live_manifest_digests(conn) - self.manifests
+        if new:  # their blobs are live now
+            self.keys.update(live_keys(store, new))
+            self.manifests.update(new)
+        self.read_at = at
+
+
 def _deleter(
-    store: Store, batch: list[tuple[str, int]], manifests: set[str], live: set[str], cutoff: float
+    store: Store, leases: ModuleType, batch: list[tuple[str, int]], seen: _Seen, cutoff: float
 ) -> Callable[[Connection], tuple[list[tuple[str, int]], set[str]]]:
     """One delete batch, run holding the gc lock: what is leased or became live since is kept."""
 
     def tx(conn: Connection) -> tuple[list[tuple[str, int]], set[str]]:
-        new = store.metadata.live_manifest_digests(conn) - manifests
-        if new:  # committed since gc first looked: their blobs are live now
-            live.update(live_keys(store, new))
-            manifests.update(new)
-        held = _leases().held_in(conn, [k for k, _ in batch if k not in live])
+        seen.refresh(store, leases, conn)
+        live = seen.keys
+        held: set[str] = leases.held_in(conn, [k for k, _ in batch if k not in live])
         gone = [(k, n) for k, n in batch if k not in live and k not in held and store.blobs.delete_if_stale(k, cutoff)]
         return gone, held
 

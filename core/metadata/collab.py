@@ -49,8 +49,7 @@ def add_part(
     now = md.now()
 
     def tx(conn: Connection) -> str:
-        if lease is not None:
-            leases.settle(conn, lease)
+        leases.settle(conn, lease)
         row = _open_row(conn, project, name, distributed_id)
         if row is None:
             sid = uuid.uuid4().hex
@@ -109,8 +108,7 @@ def commit_collab(
     now = md.now()
 
     def tx(conn: Connection) -> tuple[VersionRecord, bool]:
-        if lease is not None:
-            leases.settle(conn, lease)
+        leases.settle(conn, lease)
         current = conn.execute(
             sa.select(s.collab_parts.c.id).where(s.collab_parts.c.collab_id == collab.id)
         ).scalars().all()

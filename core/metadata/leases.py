@@ -5,7 +5,9 @@ store, and the transaction that commits its version checks that every lease is s
 drops them (:func:`settle`). gc deletes blobs only inside :func:`gc_transaction`, where it reads
 the leases (:func:`held`) and skips every blob one names. Lease takers and commits hold the gc
 lock shared, gc holds it exclusively: on PostgreSQL a transaction-level advisory lock, on SQLite
-the database write lock every write transaction takes (``BEGIN IMMEDIATE``).
+the database write lock every write transaction takes (``BEGIN IMMEDIATE``). A commit also leaves
+a mark (:data:`COMMIT_MARK`, kept :data:`MARK_SECONDS`), so gc knows when to read the live
+manifests again instead of reading them for every batch.
 
 Times are seconds since the epoch on the database's clock (PostgreSQL's ``clock_timestamp()``,
 read after the lock is held; SQLite lives on the machine that opens it), so the clocks of the
@@ -20,6 +22,7 @@ machines running logs and gc never meet.
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Callable, Collection, Iterable
 from typing import TYPE_CHECKING, TypeVar
 
@@ -40,6 +43,9 @@ T = TypeVar("T")
 GC_LOCK_KEY = int.from_bytes(b"artiflow", "big")
 
 Held = tuple[str, Collection[str]]  # (holder, blob keys) a commit publishes under
+
+COMMIT_MARK = "#commit"  # the key of the row a commit leaves behind (no blob key starts with "#")
+MARK_SECONDS = 600.0  # how long it stays: gc reads the live manifests again at least twice as often
 
 
 class LeaseLapsed(Exception):
@@ -93,13 +99,14 @@ def take(md: MetadataStore, holder: str, keys: Iterable[str], *, seconds: float)
     md.write(tx)
 
 
-def settle(conn: Connection, held_: Held) -> None:
+def settle(conn: Connection, held_: Held | None) -> None:
     """Inside a commit's transaction: check ``holder`` still leases every key, then drop its leases.
 
     Raises :class:`LeaseLapsed` (naming the keys) if one expired or is gone: gc may have deleted
-    that blob since, so the caller renews the lease, looks the blob up again and retries.
+    that blob since, so the caller renews the lease, looks the blob up again and retries. Every
+    commit (``None``: one without leases) also leaves a mark gc finds (:func:`committed_since`).
     """
-    holder, keys = held_
+    holder, keys = held_ if held_ is not None else (uuid.uuid4().hex, ())
     lock_shared(conn)
     t = s.blob_leases
     now = db_now(conn)
@@ -108,6 +115,19 @@ def settle(conn: Connection, held_: Held) -> None:
     lapsed = sorted(k for k in keys if k not in valid)
     if lapsed:
         raise LeaseLapsed(lapsed)  # the transaction rolls back: the leases are still there to renew
+    conn.execute(sa.insert(t).values(holder=holder, key=COMMIT_MARK, expires_at=now + MARK_SECONDS))
+
+
+def committed_since(conn: Connection, since: float) -> bool:
+    """Whether a version (or collaborative part) was committed after ``since`` (database time).
+
+    Exact for ``since`` read under the gc lock no longer than ``MARK_SECONDS`` ago: a commit holds
+    the lock shared, so it committed wholly before that moment or marked itself after it.
+    """
+    t = s.blob_leases
+    return conn.execute(
+        sa.select(t.c.holder).where(t.c.key == COMMIT_MARK, t.c.expires_at > since + MARK_SECONDS).limit(1)
+    ).first() is not None
 
 
 def release(md: MetadataStore, holder: str) -> None:

@@ -198,8 +198,7 @@ class MetadataStore(runinfo.RunFields, VersionQueries):
         now = self._clock()
 
         def tx(conn: Connection) -> tuple[VersionRecord, bool]:
-            if lease is not None:
-                leases.settle(conn, lease)
+            leases.settle(conn, lease)
             return self.commit_in(conn, new, now)
 
         return self._write(tx)

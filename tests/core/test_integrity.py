@@ -127,6 +127,55 @@ def test_a_damaged_blob_is_never_served_by_download(
     fresh.close()
 
 
+@pytest.mark.parametrize("how", ["flipped", "truncated", "longer"])
+def test_one_damaged_blob_among_many_small_files_is_never_served(
+    backend: Any, store: artiflow.Store, log: Log, tmp_path: Path, how: str
+) -> None:
+    # Enough files for the transfer pool to copy them in parallel batches; one blob is damaged.
+    files = {f"d{i // 50}/f{i:03d}.bin": os.urandom(1000 + i) for i in range(300)}
+    art = log(store, "many", files)
+    bad = art.manifest.contents["d3/f170.bin"].digest
+    data = store.blobs.read_bytes(bad)
+    _rewrite(store, bad, data + b"more" if how == "longer" else _flip(data) if how == "flipped" else data[:500])
+
+    fresh = backend.open()
+    seen: list[tuple[int, int]] = []
+    with pytest.raises(DigestMismatchError, match="d3/f170.bin") as err:
+        Api(store=fresh).artifact("p/many:v0").download(tmp_path / "out", progress=lambda d, t: seen.append((d, t)))
+    assert "p/many:v0" in str(err.value) and blob_key(bad) in str(err.value)
+    out = tmp_path / "out"
+    assert not [p for p in out.rglob("*f170.bin*")]  # nothing under its name, nor a temp file
+    assert all(files[rel] == got for rel, got in _files(out).items())  # what was written is genuine
+    assert not fresh.blobs.has(bad)  # quarantined
+    assert [d for d, _ in seen] == sorted(d for d, _ in seen)
+
+    log(fresh, "many", files)  # the genuine file logged again repairs the store
+    total = sum(len(v) for v in files.values())
+    seen.clear()
+    version = Api(store=fresh).artifact("p/many:v0")
+    again = Path(version.download(tmp_path / "again", progress=lambda d, t: seen.append((d, t))))
+    assert _files(again) == files and seen[-1] == (total, total)
+    fresh.close()
+
+
+def test_a_large_blob_damaged_in_the_middle_is_never_served(
+    backend: Any, store: artiflow.Store, log: Log, tmp_path: Path
+) -> None:
+    payload = os.urandom(9 << 20)  # large: copied through a temporary file, hashed on a second thread
+    art = log(store, "big", {"big.bin": payload})
+    digest = art.manifest.contents["big.bin"].digest
+    middle = len(payload) // 2
+    _rewrite(store, digest, payload[:middle] + bytes([payload[middle] ^ 0x80]) + payload[middle + 1 :])
+    fresh = backend.open()
+    version = Api(store=fresh).artifact("p/big:v0")
+    with pytest.raises(DigestMismatchError, match="big.bin"):
+        version.download(tmp_path / "out")
+    assert not [p for p in (tmp_path / "out").rglob("*big.bin*")]
+    log(fresh, "big", {"big.bin": payload})
+    assert (Path(version.download(tmp_path / "again")) / "big.bin").read_bytes() == payload
+    fresh.close()
+
+
 def test_artiflow_get_refuses_a_flipped_blob(backend: Any, store: artiflow.Store, log: Log, tmp_path: Path) -> None:
     art = log(store, "data", {"a.bin": os.urandom(5000)})
     _damage(store, art.manifest.contents["a.bin"].digest, "flipped")
@@ -424,8 +473,32 @@ def test_the_leases_of_a_crashed_log_lapse_and_gc_clears_them(store: artiflow.St
     time.sleep(0.7)
     report = collect_garbage(store, dry_run=False, grace_seconds=0, now=time.time() + 7200)
     assert blob_key(junk) in report.orphans and not report.leased
-    with store.metadata.engine.connect() as conn:
-        assert conn.execute(sa.select(sa.func.count()).select_from(schema.blob_leases)).scalar() == 0
+    with store.metadata.engine.connect() as conn:  # only the marks commits leave (see metadata.leases)
+        left = conn.execute(sa.select(schema.blob_leases.c.key).where(schema.blob_leases.c.key != "#commit")).all()
+    assert left == []
+
+
+def test_gc_keeps_what_a_version_committed_after_its_first_look_names(
+    store: artiflow.Store, log: Log, make_tree: Callable[..., Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # gc reads the live manifests, lists the blobs, and only then deletes: a log that commits in
+    # between (reusing an orphan, its leases dropped by the commit) makes those blobs live. Even a
+    # gc that treats every blob as old (as --grace 0 --force would) must see that before deleting.
+    tree = make_tree({"a.bin": os.urandom(20_000), "b.bin": os.urandom(20_000)})
+    _orphan(store, log, tree)
+    committed: list[artiflow.Artifact] = []
+    real_temp_keys = store.blobs.temp_keys
+
+    def temp_keys() -> Any:  # called after gc listed the blobs, before its first delete batch
+        if not committed:
+            committed.append(log(store, "during", tree))
+        return real_temp_keys()
+
+    monkeypatch.setattr(store.blobs, "temp_keys", temp_keys)
+    report = collect_garbage(store, dry_run=False, grace_seconds=0, now=time.time() + 7200)
+    assert committed and report.orphans == []  # the one orphan, the deleted version's manifest, is the same bytes again
+    out = Path(Api(store=store).artifact("p/during:v0").download(tmp_path / "out"))
+    assert _files(out) == _files(tree)
 
 
 def test_a_log_whose_leases_lapsed_looks_its_blobs_up_again(
