@@ -209,6 +209,22 @@ def test_download_without_verification_is_an_explicit_choice(
     fresh.close()
 
 
+def test_an_unverified_copy_is_not_taken_for_a_checked_one(
+    backend: Any, store: artiflow.Store, log: Log, tmp_path: Path
+) -> None:
+    art = log(store, "data", {"a.bin": b"abcdef"})
+    _damage(store, art.manifest.contents["a.bin"].digest, "flipped")
+    fresh = backend.open()
+    version = Api(store=fresh).artifact("p/data:v0")
+    out = Path(version.download(tmp_path / "raw", verify=False))
+    assert (out / "a.bin").read_bytes() == _flip(b"abcdef")
+    with pytest.raises(DigestMismatchError, match="a.bin"):  # the damaged copy is not kept as if checked
+        version.download(out)
+    copy = log(fresh, "copy", out)  # nor are its bytes logged under the genuine digest
+    assert copy.manifest.contents["a.bin"].digest == b64_digest(_flip(b"abcdef"), MD5)
+    fresh.close()
+
+
 def test_a_corrupt_blob_is_not_reused_by_a_later_log(
     backend: Any, store: artiflow.Store, make_tree: Callable[..., Path], tmp_path: Path
 ) -> None:
