@@ -9,6 +9,7 @@ the next log of the genuine content stores it again. Two implementations: :class
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from typing import IO, Any, Protocol
 
@@ -38,8 +39,9 @@ class BlobStore(Protocol):
     def open(self, digest: str) -> IO[bytes]: ...
     def copy_to(
         self, digest: str, dest: str, *, hardlink: bool = False, verify: bool = True,
-        on_chunk: Callable[[int], None] | None = None,
-    ) -> None: ...
+        on_chunk: Callable[[int], None] | None = None, size: int | None = None,
+    ) -> os.stat_result | None:
+        """Write the blob to ``dest`` (checked unless ``verify=False``); ``dest``'s stat, where known."""
     def freshen(self, digest: str, size: int | None = None) -> bool: ...
     def sync(self) -> None: ...
     def quarantine(self, digest: str) -> str | None: ...

@@ -16,10 +16,8 @@ portable Python binding; per-file syncs cost only what this store wrote.
 
 from __future__ import annotations
 
-import errno
 import fcntl
 import os
-import shutil
 import threading
 import time
 import uuid
@@ -28,14 +26,12 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import IO
 
+from . import localcopy
 from .blobkey import KEY_PREFIXES, blob_key, mismatch, quarantine_key, unlink_quietly
 from .digests import MD5, Algorithm, b64_md5, blob_id, copy_and_hash, split_blob_id
 from .errors import DigestMismatchError
 from .writeback import Writeback
 
-_FICLONE = 0x40049409  # linux/fs.h: share extents (reflink) instead of copying bytes
-_SENDFILE_MAX = 1 << 30  # bytes per sendfile call; Linux caps one call just under 2 GiB anyway
-_SENDFILE_STEP = 16 << 20  # bytes per call when someone watches the progress
 
 
 class LocalBlobStore:
@@ -53,7 +49,7 @@ class LocalBlobStore:
         self._lock = threading.Lock()
         self._unsynced: set[str] = set()  # directories given new entries since the last sync()
         self._sync_lock = threading.Lock()
-        self._reflink_ok = True
+        self._reflinks = localcopy.Reflinks()
 
     def path(self, digest: str) -> str:
         return f"{self._prefix}{blob_key(digest)}"  # not os.path.join: this runs once per file
@@ -192,82 +188,36 @@ class LocalBlobStore:
         hardlink: bool = False,
         verify: bool = True,
         on_chunk: Callable[[int], None] | None = None,
-    ) -> None:
-        """Materialise a blob at ``dest``: reflink where possible, else a copy.
+        size: int | None = None,
+    ) -> os.stat_result:
+        """Materialise a blob at ``dest``: reflink where possible, else a copy; return ``dest``'s stat.
 
         With ``verify`` (the default) the bytes are hashed as they are copied (a reflinked or
-        hardlinked file is hashed after linking) into a temporary file next to ``dest``, which is
-        renamed to ``dest`` only if they match ``digest``; else :class:`DigestMismatchError`.
-        ``on_chunk(n)`` hears the bytes as they go (a reflink is reported whole).
+        hardlinked file is hashed after linking) and land under ``dest`` only if they match
+        ``digest``; else :class:`DigestMismatchError`. ``on_chunk(n)`` hears the bytes as they go
+        (a reflink is reported whole). ``size``, the entry's, saves a ``stat`` of the blob.
 
         ``verify=False`` copies inside the kernel; a new file is then written in place (a
         third of the time of a small file): if the process dies mid-write, the partial file's
         size and time match no digest the cache knows, so the next download replaces it.
+        See :mod:`artiflow.localcopy` for how each kind of copy is made.
         """
         src = self.path(digest)
-        alg = split_blob_id(digest)[0]
+        alg, expected = split_blob_id(digest)
+
+        def on_mismatch(got: str) -> BaseException:
+            return mismatch(self.url, digest, got)
+
+        if hardlink:
+            return localcopy.link(
+                src, dest, expected if verify else None, alg, on_chunk=on_chunk, on_mismatch=on_mismatch
+            )
         if not verify:
-            try:
-                self._write(src, dest, hardlink, exclusive=True, on_chunk=on_chunk)
-                return
-            except FileExistsError:
-                pass
-        tmp = f"{dest}.artiflow-{uuid.uuid4().hex[:8]}.tmp"
-        try:
-            if verify:
-                got = self._write_hashed(src, tmp, hardlink, alg, on_chunk)
-                if blob_id(got, alg) != digest:
-                    raise mismatch(self.url, digest, got)
-            else:
-                self._write(src, tmp, hardlink, exclusive=False, on_chunk=on_chunk)
-            os.replace(tmp, dest)
-        except BaseException:
-            unlink_quietly(tmp)
-            raise
-
-    def _write_hashed(
-        self, src: str, tmp: str, hardlink: bool, alg: Algorithm, on_chunk: Callable[[int], None] | None
-    ) -> str:
-        if hardlink:
-            os.link(src, tmp)
-        else:
-            with open(src, "rb", buffering=0) as fin, open(tmp, "xb", buffering=0) as fout:
-                if not self._reflink(fin, fout):
-                    digest, _ = copy_and_hash(fin, fout, alg=alg, on_chunk=on_chunk)
-                    return digest
-        with open(tmp, "rb", buffering=0) as f:  # a link shares the blob's bytes: hash what dest holds
-            digest, _ = copy_and_hash(f, alg=alg, on_chunk=on_chunk)
-        return digest
-
-    def _write(
-        self, src: str, dest: str, hardlink: bool, *, exclusive: bool, on_chunk: Callable[[int], None] | None = None
-    ) -> None:
-        if hardlink:
-            os.link(src, dest)  # fails with FileExistsError by itself
-            return
-        with open(src, "rb") as fin, open(dest, "xb" if exclusive else "wb") as fout:
-            try:
-                if not self._reflink(fin, fout):
-                    if on_chunk is None:
-                        _copy_data(fin, fout)
-                    else:
-                        _copy_data(fin, fout, on_chunk)
-                    os.fchmod(fout.fileno(), 0o644)
-            except BaseException:
-                unlink_quietly(dest)  # ours: created just now
-                raise
-
-    def _reflink(self, fin: IO[bytes], fout: IO[bytes]) -> bool:
-        if not self._reflink_ok:
-            return False
-        try:
-            fcntl.ioctl(fout.fileno(), _FICLONE, fin.fileno())
-            return True
-        except OSError as exc:
-            if exc.errno in (errno.EOPNOTSUPP, errno.ENOTTY, errno.EINVAL, errno.EXDEV, errno.ENOSYS):
-                self._reflink_ok = exc.errno == errno.EXDEV  # another device may still work
-                return False
-            raise
+            return localcopy.copy_unverified(src, dest, reflinks=self._reflinks, on_chunk=on_chunk)
+        return localcopy.copy_verified(
+            src, dest, expected, alg, size=size, reflinks=self._reflinks, on_chunk=on_chunk,
+            on_mismatch=on_mismatch,
+        )
 
     def keys(self) -> Iterator[str]:
         for top in KEY_PREFIXES:
@@ -384,25 +334,6 @@ def _ancestors(d: str, root: str) -> list[str]:
             break
         head = parent
     return out
-
-
-def _copy_data(fin: IO[bytes], fout: IO[bytes], on_chunk: Callable[[int], None] | None = None) -> None:
-    """Copy between two open files inside the kernel (``sendfile``), through Python where it can't.
-
-    ``shutil.copyfile`` does the same from paths, at the price of four more ``stat`` calls per
-    file: that counts when a download is 10,000 small files.
-    """
-    offset = 0
-    step = _SENDFILE_MAX if on_chunk is None else _SENDFILE_STEP
-    try:
-        while sent := os.sendfile(fout.fileno(), fin.fileno(), offset, step):
-            offset += sent
-            if on_chunk is not None:
-                on_chunk(sent)
-    except OSError as exc:  # e.g. ENOTSOCK where sendfile only writes to sockets (macOS)
-        if offset or exc.errno not in (errno.EINVAL, errno.ENOSYS, errno.ENOTSOCK, errno.EOPNOTSUPP):
-            raise
-        shutil.copyfileobj(fin, fout, 1 << 20)
 
 
 __all__ = ["LocalBlobStore"]

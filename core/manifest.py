@@ -13,11 +13,12 @@ name the algorithm otherwise, so a manifest read back is XXH128 if any entry say
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from . import names
 from .digests import ALG_KEY, MD5, XXH128, Algorithm, blob_id, entry_algorithm, manifest_digest
@@ -136,10 +137,11 @@ class Manifest(BaseModel):
     def from_dict(cls, data: Mapping[str, Any]) -> Manifest:
         if data.get("version") != 1:
             raise StoreError(f"Unsupported manifest version {data.get('version')!r}; only v1 exists.")
-        contents = {  # a manifest from storage is foreign input: no path may escape a root
-            path: ManifestEntry.model_validate({**entry, "path": names.entry_path(path)})
-            for path, entry in dict(data.get("contents", {})).items()
-        }
+        raw = dict(data.get("contents", {}))
+        entries = _entry_list().validate_python(  # one call for all entries, not one per entry
+            [{**entry, "path": names.entry_path(path)} for path, entry in raw.items()]  # no path may escape a root
+        )
+        contents = dict(zip(raw, entries))
         return cls(
             contents=contents,
             storage_policy=data.get("storagePolicy", STORAGE_POLICY),
@@ -163,6 +165,11 @@ def stored_entry(path: str, digest: str, size: int, extra: dict[str, Any], alg: 
     return ManifestEntry.model_construct(
         path=path, digest=digest, size=size, ref=None, birth_artifact_id=None, extra=extra
     )
+
+
+@functools.cache
+def _entry_list() -> TypeAdapter[list[ManifestEntry]]:
+    return TypeAdapter(list[ManifestEntry])
 
 
 def _infer(entries: Iterable[ManifestEntry]) -> Algorithm:

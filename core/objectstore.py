@@ -165,6 +165,7 @@ class FsspecBlobStore:
         hardlink: bool = False,
         verify: bool = True,
         on_chunk: Callable[[int], None] | None = None,
+        size: int | None = None,
     ) -> None:
         """Download a blob to ``dest`` through a temporary file, renamed only once its hash matches."""
         tmp = f"{dest}.artiflow-{uuid.uuid4().hex[:8]}.tmp"

@@ -36,6 +36,7 @@ RANKS: dict[str, int] = {
     "artiflow.manifest": 3,
     "artiflow.serializers": 3,
     "artiflow.blobkey": 3,
+    "artiflow.localcopy": 3,
     "artiflow.writeback": 3,
     "artiflow.localblobs": 4,
     "artiflow.objectstore": 4,

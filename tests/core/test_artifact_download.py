@@ -80,26 +80,26 @@ def test_download_repairs_an_edited_file(logged: Artifact) -> None:
 
 
 @pytest.mark.local_only  # the local blob store's copy is what is interrupted
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="names the file being written through /proc")
 def test_an_interrupted_download_leaves_no_partial_file_and_is_completed_by_the_next(
     logged: Artifact, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from artiflow import localblobs
+    from artiflow import localcopy
 
-    real = localblobs.copy_and_hash
+    real = localcopy._write_all
 
-    def dies_on_b(fin, fout=None, **kw):  # type: ignore[no-untyped-def]
-        if fout is not None and os.path.basename(str(fout.name)).startswith("b.txt"):
-            fout.write(b"wor")  # half the bytes, then the disk fills up
+    def dies_on_b(fd: int, data: bytes | memoryview) -> None:
+        if os.path.basename(os.readlink(f"/proc/self/fd/{fd}")).startswith("b.txt"):
+            os.write(fd, data[: len(data) // 2])  # half the bytes, then the disk fills up
             raise OSError(28, "No space left on device")
-        return real(fin, fout, **kw)
+        real(fd, data)
 
-    monkeypatch.setattr(localblobs, "copy_and_hash", dies_on_b)
-    monkeypatch.setattr(localblobs.LocalBlobStore, "_reflink", lambda self, fin, fout: False)
+    monkeypatch.setattr(localcopy, "_write_all", dies_on_b)
     with pytest.raises(OSError, match="No space left"):
         logged.download(tmp_path / "out")
     assert not (tmp_path / "out" / "sub" / "b.txt").exists()  # no truncated file left behind
     assert not [p for p in (tmp_path / "out" / "sub").iterdir() if p.name.startswith("b.txt")]
-    monkeypatch.setattr(localblobs, "copy_and_hash", real)
+    monkeypatch.setattr(localcopy, "_write_all", real)
     (tmp_path / "out" / "sub" / "b.txt").write_text("wor")  # or one a killed process left
     logged.download(tmp_path / "out")
     assert tree(tmp_path / "out") == expected()

@@ -127,6 +127,55 @@ def test_a_damaged_blob_is_never_served_by_download(
     fresh.close()
 
 
+@pytest.mark.parametrize("how", ["flipped", "truncated", "longer"])
+def test_one_damaged_blob_among_many_small_files_is_never_served(
+    backend: Any, store: artiflow.Store, log: Log, tmp_path: Path, how: str
+) -> None:
+    # Enough files for the transfer pool to copy them in parallel batches; one blob is damaged.
+    files = {f"d{i // 50}/f{i:03d}.bin": os.urandom(1000 + i) for i in range(300)}
+    art = log(store, "many", files)
+    bad = art.manifest.contents["d3/f170.bin"].digest
+    data = store.blobs.read_bytes(bad)
+    _rewrite(store, bad, data + b"more" if how == "longer" else _flip(data) if how == "flipped" else data[:500])
+
+    fresh = backend.open()
+    seen: list[tuple[int, int]] = []
+    with pytest.raises(DigestMismatchError, match="d3/f170.bin") as err:
+        Api(store=fresh).artifact("p/many:v0").download(tmp_path / "out", progress=lambda d, t: seen.append((d, t)))
+    assert "p/many:v0" in str(err.value) and blob_key(bad) in str(err.value)
+    out = tmp_path / "out"
+    assert not [p for p in out.rglob("*f170.bin*")]  # nothing under its name, nor a temp file
+    assert all(files[rel] == got for rel, got in _files(out).items())  # what was written is genuine
+    assert not fresh.blobs.has(bad)  # quarantined
+    assert [d for d, _ in seen] == sorted(d for d, _ in seen)
+
+    log(fresh, "many", files)  # the genuine file logged again repairs the store
+    total = sum(len(v) for v in files.values())
+    seen.clear()
+    version = Api(store=fresh).artifact("p/many:v0")
+    again = Path(version.download(tmp_path / "again", progress=lambda d, t: seen.append((d, t))))
+    assert _files(again) == files and seen[-1] == (total, total)
+    fresh.close()
+
+
+def test_a_large_blob_damaged_in_the_middle_is_never_served(
+    backend: Any, store: artiflow.Store, log: Log, tmp_path: Path
+) -> None:
+    payload = os.urandom(9 << 20)  # large: copied through a temporary file, hashed on a second thread
+    art = log(store, "big", {"big.bin": payload})
+    digest = art.manifest.contents["big.bin"].digest
+    middle = len(payload) // 2
+    _rewrite(store, digest, payload[:middle] + bytes([payload[middle] ^ 0x80]) + payload[middle + 1 :])
+    fresh = backend.open()
+    version = Api(store=fresh).artifact("p/big:v0")
+    with pytest.raises(DigestMismatchError, match="big.bin"):
+        version.download(tmp_path / "out")
+    assert not [p for p in (tmp_path / "out").rglob("*big.bin*")]
+    log(fresh, "big", {"big.bin": payload})
+    assert (Path(version.download(tmp_path / "again")) / "big.bin").read_bytes() == payload
+    fresh.close()
+
+
 def test_artiflow_get_refuses_a_flipped_blob(backend: Any, store: artiflow.Store, log: Log, tmp_path: Path) -> None:
     art = log(store, "data", {"a.bin": os.urandom(5000)})
     _damage(store, art.manifest.contents["a.bin"].digest, "flipped")
