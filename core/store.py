@@ -121,7 +121,7 @@ class Store(LeasedWrites):
             self.digest_cache.close()
 
     def __repr__(self) -> str:
-        return f"Store(database={self.metadata.url!r}, storage={self.blobs.url!r})"
+        return f"Store(database={self.metadata.display_url!r}, storage={self.blobs.url!r})"
 
     # -- runs ----------------------------------------------------------------------------------
 

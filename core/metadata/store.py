@@ -71,6 +71,11 @@ class MetadataStore(runinfo.RunFields, VersionQueries):
         self._finalizer = weakref.finalize(self, self.engine.dispose)
         self._create_schema()
 
+    @property
+    def display_url(self) -> str:
+        """The database URL with any password replaced by ``***``, for messages and ``repr``."""
+        return sa.engine.make_url(self.url).render_as_string(hide_password=True)
+
     def close(self) -> None:
         self._finalizer()  # dispose of the engine's connections, once
 
@@ -109,7 +114,7 @@ class MetadataStore(runinfo.RunFields, VersionQueries):
                 if (not lost and not retryable(exc)) or disconnects > _RECONNECTS or attempt == _RETRIES - 1:
                     if isinstance(exc, sa.exc.OperationalError) and "locked" in str(exc):
                         raise StoreError(
-                            f"The metadata database {self.url} stayed locked; another process holds it. "
+                            f"The metadata database {self.display_url} stayed locked; another process holds it. "
                             "Retry, or raise ARTIFLOW_SQLITE_BUSY_TIMEOUT."
                         ) from exc
                     raise

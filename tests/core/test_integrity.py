@@ -517,6 +517,29 @@ def test_gc_keeps_what_a_version_committed_after_its_first_look_names(
     assert _files(out) == _files(tree)
 
 
+def test_a_log_slower_than_its_leases_still_commits_when_nothing_was_collected(
+    store: artiflow.Store, log: Log, make_tree: Callable[..., Path], tmp_path: Path
+) -> None:
+    tree = make_tree({"old.bin": os.urandom(20_000)})
+    _orphan(store, log, tree)
+    (tree / "new.bin").write_bytes(os.urandom(3 << 20))
+    store.lease_seconds = 0.3
+    slept: list[bool] = []
+
+    def slow(done: int, total: int) -> None:
+        if not slept:
+            slept.append(True)
+            time.sleep(0.5)  # every lease lapses; the commit leases again and looks again
+
+    art = artiflow.Artifact("slow", "dataset")
+    art.add_dir(tree)
+    with artiflow.init(project="p", store=store) as run:
+        run.log_artifact(art, progress=slow)
+    assert slept
+    out = Path(Api(store=store).artifact("p/slow:v0").download(tmp_path / "out"))
+    assert _files(out) == _files(tree)
+
+
 def test_a_log_whose_leases_lapsed_looks_its_blobs_up_again(
     store: artiflow.Store, log: Log, make_tree: Callable[..., Path], tmp_path: Path
 ) -> None:
