@@ -132,7 +132,8 @@ def finish(
             store.blobs.sync()
             try:
                 record, created = store.settle(
-                    lease, lambda held: commit_collab(store.metadata, pending, new, contributors=chosen.parts, lease=held),
+                    lease,
+                    lambda held: commit_collab(store.metadata, pending, new, contributors=chosen.parts, lease=held),
                     manifest, label,
                 )
             except CollabChanged:

@@ -11,9 +11,9 @@ its commit checks the leases are still held and drops them in the version's own 
 (:mod:`artiflow.leases`). gc deletes only in batches, each in a transaction holding the gc lock
 exclusively (lease takers and commits hold it shared: a PostgreSQL advisory lock, SQLite's write
 lock); inside it gc reads the leases and the manifests that became live since its last look
-(every commit leaves a mark that says so), and skips every blob either names. A lease taken before a batch is seen by it; one taken after
-it comes before the log's look-up, which then finds the blob gone and stores it again; and a
-commit before a batch makes its blobs live. Age still matters too (the grace, checked again just
+(every commit leaves a mark that says so), and skips every blob either names. A lease taken
+before a batch is seen by it; one taken after it comes before the log's look-up, which then
+finds the blob gone and stores it again; and a commit before a batch makes its blobs live. Age still matters too (the grace, checked again just
 before each delete), and a live manifest that cannot be read stops gc before anything is deleted:
 without it gc cannot know which blobs that version needs.
 
@@ -142,7 +142,9 @@ class _Seen:
     def now(cls, store: Store, leases: ModuleType, *, locked: bool) -> _Seen:
         md = store.metadata
         if locked:  # read under the lock: every commit is then wholly before it, or marked after it
-            read_at, manifests = leases.gc_transaction(md, lambda conn: (leases.db_now(conn), md.live_manifest_digests(conn)))
+            read_at, manifests = leases.gc_transaction(
+                md, lambda conn: (leases.db_now(conn), md.live_manifest_digests(conn))
+            )
         else:
             read_at, manifests = 0.0, md.live_manifest_digests()
         return cls(manifests, live_keys(store, manifests), read_at)

@@ -200,6 +200,7 @@ class LeasedWrites:
                 if gone:  # the manifest blob itself: store it again (after its new lease)
                     self.put_manifest(manifest, lease=lease)
                     self.blobs.sync()
+                continue
             lease.settled()
             return result
         raise ArtifactNotFoundError(f"The blob leases of {label} kept lapsing before its commit; log again.")

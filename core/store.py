@@ -365,8 +365,9 @@ class Store(LeasedWrites):
         Each blob is hashed as it is copied and lands under its final name only if it matches
         (``verify=False`` opts out); a blob that does not is quarantined and
         :class:`DigestMismatchError` names ``label`` (the version), the entry and the blob.
-        ``use_cache=False`` neither reads nor writes the digest cache. Returns each entry's
-        local path, in order.
+        ``use_cache=False`` neither reads nor writes the digest cache; only files whose bytes were
+        checked are written to it (not ``verify=False`` copies, nor references). Returns each
+        entry's local path, in order.
         """
         todo: list[tuple[ManifestEntry, str]] = []
         parents: dict[str, tuple[str, bool]] = {}  # an entry's directory -> where it goes, made just now?
@@ -396,13 +397,13 @@ class Store(LeasedWrites):
         def fetch(i: int) -> None:
             e, dest = todo[i]
             chunks = meter.file(e.size) if meter is not None else None
-            st: os.stat_result | None = None
             if e.ref is not None:
                 if not self._fetch_reference(e, dest, allow_missing_references):
                     return
             else:
                 st = self._copy_blob(e, dest, label, hardlink=hardlink, verify=verify, on_chunk=chunks)
-            learned.append((e.algorithm, stat_key(st or os.stat(dest)), e.digest))  # list.append is atomic
+                if verify:  # only checked bytes are known to hold the digest (a reference's may be an ETag)
+                    learned.append((e.algorithm, stat_key(st or os.stat(dest)), e.digest))  # list.append is atomic
             if meter is not None:
                 meter.finish(chunks, e.size or 0)
 

@@ -209,6 +209,22 @@ def test_download_without_verification_is_an_explicit_choice(
     fresh.close()
 
 
+def test_an_unverified_copy_is_not_taken_for_a_checked_one(
+    backend: Any, store: artiflow.Store, log: Log, tmp_path: Path
+) -> None:
+    art = log(store, "data", {"a.bin": b"abcdef"})
+    _damage(store, art.manifest.contents["a.bin"].digest, "flipped")
+    fresh = backend.open()
+    version = Api(store=fresh).artifact("p/data:v0")
+    out = Path(version.download(tmp_path / "raw", verify=False))
+    assert (out / "a.bin").read_bytes() == _flip(b"abcdef")
+    with pytest.raises(DigestMismatchError, match="a.bin"):  # the damaged copy is not kept as if checked
+        version.download(out)
+    copy = log(fresh, "copy", out)  # nor are its bytes logged under the genuine digest
+    assert copy.manifest.contents["a.bin"].digest == b64_digest(_flip(b"abcdef"), MD5)
+    fresh.close()
+
+
 def test_a_corrupt_blob_is_not_reused_by_a_later_log(
     backend: Any, store: artiflow.Store, make_tree: Callable[..., Path], tmp_path: Path
 ) -> None:
@@ -498,6 +514,29 @@ def test_gc_keeps_what_a_version_committed_after_its_first_look_names(
     report = collect_garbage(store, dry_run=False, grace_seconds=0, now=time.time() + 7200)
     assert committed and report.orphans == []  # the one orphan, the deleted version's manifest, is the same bytes again
     out = Path(Api(store=store).artifact("p/during:v0").download(tmp_path / "out"))
+    assert _files(out) == _files(tree)
+
+
+def test_a_log_slower_than_its_leases_still_commits_when_nothing_was_collected(
+    store: artiflow.Store, log: Log, make_tree: Callable[..., Path], tmp_path: Path
+) -> None:
+    tree = make_tree({"old.bin": os.urandom(20_000)})
+    _orphan(store, log, tree)
+    (tree / "new.bin").write_bytes(os.urandom(3 << 20))
+    store.lease_seconds = 0.3
+    slept: list[bool] = []
+
+    def slow(done: int, total: int) -> None:
+        if not slept:
+            slept.append(True)
+            time.sleep(0.5)  # every lease lapses; the commit leases again and looks again
+
+    art = artiflow.Artifact("slow", "dataset")
+    art.add_dir(tree)
+    with artiflow.init(project="p", store=store) as run:
+        run.log_artifact(art, progress=slow)
+    assert slept
+    out = Path(Api(store=store).artifact("p/slow:v0").download(tmp_path / "out"))
     assert _files(out) == _files(tree)
 
 
