@@ -14,6 +14,7 @@ read once here (the per-test isolation below clears every ``ARTIFLOW_*`` variabl
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import shutil
@@ -145,6 +146,9 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.
     for key, value in env.items():  # so Api(), Store.open() and subprocesses all see this backend
         monkeypatch.setenv(key, value)
     yield Backend("postgres+s3", env)
+    # A store left open keeps connections to the session's database; collected here, the
+    # ResourceWarning names the test that leaked it rather than whichever test runs next.
+    gc.collect()
 
 
 @pytest.fixture(autouse=True)
