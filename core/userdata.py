@@ -78,13 +78,13 @@ def _check(value: object, path: str) -> None:
         for key, item in value.items():
             if not isinstance(key, str):
                 raise TypeError(
-                    f"Artifact metadata key {key!r} at {_where(path)} is a {type(key).__name__}; "
+                    f"Artifact metadata key {key!r} at {_where(path)} is of type {type(key).__name__}; "
                     "JSON keys must be strings (and {1: ..} would silently merge with {'1': ..})."
                 )
             _text(key, path, "key")
             _check(item, f"{path}.{key}" if path else key)
         return
     raise TypeError(
-        f"Artifact metadata at {_where(path)} is a {type(value).__name__}, which is not JSON; "
+        f"Artifact metadata at {_where(path)} is of type {type(value).__name__}, which is not JSON; "
         "convert it to a number, string, list or dict."
     )

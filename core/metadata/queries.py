@@ -96,7 +96,7 @@ class VersionQueries:
             if row is None:
                 raise ArtifactNotFoundError(
                     f"Artifact '{project}/{name}:{selector}' does not exist; "
-                    f"check the name, or list versions with `artiflow ls {project}`."
+                    f"check the name, or list the versions with `artiflow ls {project} --versions`."
                 )
             return self._with_labels(conn, [row])[0]
 

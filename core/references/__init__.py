@@ -126,12 +126,14 @@ def fetch_reference(entry: ManifestEntry, dest: str, *, allow_missing: bool, set
             log.info("Reference %s is tracked by its URI only; nothing to download for %s.", entry.ref, entry.path)
             return False
         os.replace(tmp, dest)
-    except FileNotFoundError:
+    except FileNotFoundError as exc:
         _unlink_quietly(tmp)
         if allow_missing:
             log.warning("Reference %s is missing; skipped %s.", entry.ref, entry.path)
             return False
-        raise
+        raise FileNotFoundError(
+            f"{str(exc).rstrip('.')}. Restore it, or download with allow_missing_references=True to skip it."
+        ) from exc
     except (ArtiflowError, OSError):
         _unlink_quietly(tmp)
         raise

@@ -60,7 +60,12 @@ def entries(uri: str, name: str | None, *, checksum: bool, limit: int) -> list[M
 def fetch(entry: ManifestEntry, tmp: str) -> None:
     """Copy the target to ``tmp``; its MD5 must still be the logged one (unless ``checksum=False``)."""
     assert entry.ref is not None
-    with open(local_path(entry.ref), "rb") as fin, open(tmp, "wb") as fout:
+    path = local_path(entry.ref)
+    try:
+        fin = open(path, "rb")
+    except FileNotFoundError:
+        raise FileNotFoundError(f"Reference {entry.path!r} is missing: {path} does not exist.") from None
+    with fin, open(tmp, "wb") as fout:
         digest, _ = copy_and_hash(fin, fout)
     if digest != entry.digest and entry.digest != uri_digest(entry.ref):
         raise DigestMismatchError(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -322,3 +323,14 @@ def test_help_lists_every_command() -> None:
     for command in ("put", "get", "ls", "show", "diff", "verify", "alias", "tag", "delete", "projects", "runs",
                     "run", "lineage", "gc", "cache", "--install-completion", "--version"):
         assert command in out, command
+
+
+def test_a_missing_version_names_a_command_that_lists_the_versions(local_store: artiflow.Store, log) -> None:  # type: ignore[no-untyped-def]
+    log(local_store, "cats", {"f.txt": "1"})
+    log(local_store, "cats", {"f.txt": "2"})
+    with pytest.raises(artiflow.ArtifactNotFoundError) as missing:
+        artiflow.Api().artifact("p/cats:v7")
+    hint = re.search(r"`artiflow ([^`]+)`", str(missing.value))
+    assert hint is not None, str(missing.value)
+    listed = ok(cli(*hint.group(1).split()))
+    assert {"v0", "v1"} <= {row.split("\t")[1] for row in listed.splitlines()[1:]}

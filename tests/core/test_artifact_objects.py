@@ -360,3 +360,10 @@ def test_a_serializer_that_cannot_be_imported_is_named_in_the_error(store) -> No
         art.add({"a": 1}, "frame", serializer="nowhere_pkg:CSV")
     with pytest.raises(ArtiflowError, match=r"is a function, not an artiflow.serializers.Serializer"):
         art.add({"a": 1}, "frame", serializer="artiflow.serializers:default_registry")
+
+
+@pytest.mark.parametrize(("bad", "named"), [({1: "x"}, "of type int"), ({"x": object()}, "of type object")])
+def test_metadata_that_is_not_json_is_named_by_its_type(bad: dict[object, object], named: str) -> None:
+    with pytest.raises(TypeError) as refused:
+        Artifact("cats", "dataset", metadata=bad)  # type: ignore[arg-type]
+    assert named in str(refused.value)

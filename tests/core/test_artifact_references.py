@@ -62,3 +62,19 @@ def test_verify_with_no_root_downloads_first(store: artiflow.Store, tmp_path: Pa
     got = Api(store=store).artifact("p/raw:latest")
     got.verify()  # nothing downloaded yet: verify fetches, then checks
     assert os.path.isfile(os.path.join(got._root(None), "x.txt")) and art.digest == got.digest
+
+
+def test_a_missing_file_reference_names_the_entry_and_the_way_to_skip_it(store: artiflow.Store, tmp_path: Path) -> None:
+    target = tmp_path / "shared" / "labels.csv"
+    target.parent.mkdir()
+    target.write_text("cat,dog\n")
+    art = Artifact("refs", "dataset")
+    art.add_reference(target.as_uri())
+    with artiflow.init(project="p", store=store) as run:
+        run.log_artifact(art)
+    target.unlink()
+    with pytest.raises(FileNotFoundError) as missing:
+        art.download(root=tmp_path / "out")
+    message = str(missing.value)
+    assert "'labels.csv'" in message and str(target) in message and "allow_missing_references=True" in message
+    assert not (tmp_path / "out" / "labels.csv").exists()

@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -58,9 +59,10 @@ def test_sixteen_processes_twenty_versions_each(backend) -> None:  # type: ignor
 
 CRASHER = textwrap.dedent(
     """
-    import os, signal, sys, artiflow
+    import os, signal, sys, artiflow, artiflow.store
     from artiflow.metadata import MetadataStore
     where, path = sys.argv[1], sys.argv[2]
+    artiflow.store.LEASE_SECONDS = 1.0  # a crashed log's leases lapse in a second, not in hours
     if where == "in-transaction":
         original = MetadataStore.commit_in
         def commit_in(self, conn, new, now):
@@ -68,7 +70,7 @@ CRASHER = textwrap.dedent(
             os.kill(os.getpid(), signal.SIGKILL)
         MetadataStore.commit_in = commit_in
     elif where == "before-commit":
-        def commit_version(self, new):             # blobs and manifest uploaded, nothing recorded
+        def commit_version(self, new, lease=None):  # blobs and manifest uploaded, nothing recorded
             os.kill(os.getpid(), signal.SIGKILL)
         MetadataStore.commit_version = commit_version
     with artiflow.init(project="p", id="crasher") as run:
@@ -111,8 +113,11 @@ def test_crash_between_upload_and_commit_leaves_orphans_that_gc_finds(backend, t
     assert proc.returncode == -9
     store = backend.open()
     assert not Api(store=store).artifact_exists("p/data")
-    report = collect_garbage(store, dry_run=True, grace_seconds=0)
-    assert len(report.orphans) == 2  # the file and its manifest
+    # The dead log's leases keep its blobs until they lapse (hours by default, a second here).
+    deadline = time.monotonic() + 30
+    while (report := collect_garbage(store, dry_run=True, grace_seconds=0)).leased and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert len(report.orphans) == 2 and not report.leased  # the file and its manifest
     assert report.orphan_bytes > 200_000
 
     # A later, successful log: its blobs are live, the crash's remain orphans, never referenced.
