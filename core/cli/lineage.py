@@ -227,30 +227,7 @@ def _readable_tree(store: Store, view: Readable, *, up: bool) -> Tree:
         near = dict.fromkeys(into.get(node, ()))
         return sorted(near, key=lambda n: (view.dist.get(n, 0), ran.get(n, len(ran)), view.label(n, qualified=True)[0]))
 
-    tree = Tree(f"[bold]{describe(view.root)}[/]")
-    shown = {view.root}
-    stack: list[tuple[str | None, Tree, str]] = []
-
-    def push(node: str, branch: Tree) -> None:
-        kids = children(node)
-        items: list[tuple[str | None, Tree, str]] = [(node, branch, k) for k in kids[:WIDTH]]
-        if len(kids) > WIDTH:
-            items.append((None, branch, f"[dim]… {len(kids) - WIDTH} more[/]"))
-        stack.extend(reversed(items))
-
-    push(view.root, tree)
-    while stack:
-        parent, branch, item = stack.pop()
-        if parent is None:
-            branch.add(item)
-            continue
-        text = f"[dim]{relation(parent, item)}[/] {describe(item)}"
-        if item in shown:
-            branch.add(f"{text} [dim](see above)[/]")
-            continue
-        shown.add(item)
-        push(item, branch.add(text))
-    return tree
+    return _walk(view.root, describe, relation, children)
 
 
 def _tree(store: Store, result: LineageResult, *, up: bool) -> Tree:
@@ -289,7 +266,15 @@ def _tree(store: Store, result: LineageResult, *, up: bool) -> Tree:
         near = g.predecessors(node) if up else g.successors(node)
         return sorted(near, key=lambda n: (result.depth[label(g, n)], label(g, n)))
 
-    root = next(n for n in g if label(g, n) == result.root)
+    return _walk(next(n for n in g if label(g, n) == result.root), describe, relation, children)
+
+
+def _walk(
+    root: str, describe: Callable[[str], str], relation: Callable[[str, str], str],
+    children: Callable[[str], list[str]],
+) -> Tree:
+    """Pre-order from ``root``: the first visit of a node shows its subtree (at most WIDTH children,
+    then "… N more"), later visits say "(see above)"."""
     tree = Tree(f"[bold]{describe(root)}[/]")
     shown = {root}
     # (parent node, its branch, child to show) or (None, branch, "… N more")

@@ -26,22 +26,6 @@ RGB = (np.arange(4 * 5 * 3) % 256).astype(np.uint8).reshape(4, 5, 3)
 GRAY = np.full((3, 2, 1), 200, dtype=np.uint8)
 
 
-@pytest.fixture
-def wandb_sdk(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):  # type: ignore[no-untyped-def]
-    monkeypatch.setenv("WANDB_MODE", "offline")
-    monkeypatch.setenv("WANDB_SILENT", "true")
-    monkeypatch.setenv("WANDB_ARTIFACT_DIR", str(tmp_path / "wandb-artifacts"))
-    monkeypatch.setenv("WANDB_CACHE_DIR", str(tmp_path / "wandb-cache"))
-    monkeypatch.setenv("WANDB_DATA_DIR", str(tmp_path / "wandb-data"))
-    with warnings.catch_warnings():  # the SDK's own import-time deprecations are not ours to fix
-        warnings.simplefilter("ignore")
-        try:
-            import wandb  # noqa: PLC0415 - optional: only this test needs the W&B SDK
-        except ImportError as exc:
-            pytest.skip(f"the W&B SDK cannot be imported ({exc}); `uv sync` installs it with the dev group")
-    return wandb
-
-
 def wandb_reader(wandb: Any, name: str, files: Path) -> Any:
     """A W&B artifact holding the files under ``files``, readable with its own ``get`` (no server)."""
     from wandb.sdk.artifacts.artifact_state import ArtifactState  # noqa: PLC0415

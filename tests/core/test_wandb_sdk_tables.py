@@ -4,26 +4,12 @@ from __future__ import annotations
 
 import json
 import os
-import warnings
 from pathlib import Path
 
 import pytest
 
 import artiflow
 from artiflow import Api, Artifact
-
-
-@pytest.fixture
-def wandb_sdk(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
-    monkeypatch.setenv("WANDB_MODE", "offline")
-    monkeypatch.setenv("WANDB_SILENT", "true")
-    with warnings.catch_warnings():  # the SDK's own import-time deprecations are not ours to fix
-        warnings.simplefilter("ignore")
-        try:
-            import wandb  # noqa: PLC0415 - optional: only this test needs the W&B SDK
-        except ImportError as exc:
-            pytest.skip(f"the W&B SDK cannot be imported ({exc}); `uv sync` installs it with the dev group")
-    return wandb
 
 
 def test_table_written_by_artiflow_loads_in_the_wandb_sdk(wandb_sdk, store: artiflow.Store, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

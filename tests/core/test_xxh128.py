@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import sys
 import time
-import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -31,21 +30,6 @@ FILES: dict[str, str | bytes] = {
     "sub/deep/r.bin": os.urandom(3 * (1 << 20) + 17),  # more than one 1 MiB chunk, not a multiple
     "sub/ünïcode name.txt": "text\n",
 }
-
-
-@pytest.fixture
-def wandb_sdk(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):  # type: ignore[no-untyped-def]
-    monkeypatch.setenv("WANDB_MODE", "offline")
-    monkeypatch.setenv("WANDB_SILENT", "true")
-    for var in ("WANDB_DIR", "WANDB_DATA_DIR", "WANDB_CACHE_DIR", "WANDB_CONFIG_DIR"):
-        monkeypatch.setenv(var, str(tmp_path / "wandb" / var.lower()))  # its staging copies stay here
-    with warnings.catch_warnings():  # the SDK's own import-time deprecations are not ours to fix
-        warnings.simplefilter("ignore")
-        try:
-            import wandb  # noqa: PLC0415 - optional: only these tests need the W&B SDK
-        except ImportError as exc:
-            pytest.skip(f"the W&B SDK cannot be imported ({exc}); `uv sync` installs it with the dev group")
-    return wandb
 
 
 def _wandb_manifest(wandb: Any, root: Path, alg: str, reference: str | None = None) -> tuple[dict[str, Any], str]:
