@@ -74,10 +74,10 @@ def add_link(
 def find_link(md: MetadataStore, project: str, name: str, selector: str) -> LinkRecord | None:
     """The link ``selector`` (``vN``, an alias, or a digest) names in portfolio ``project/name``; None if
     ``project/name`` is not a portfolio. A portfolio without that link raises ArtifactNotFoundError."""
-    c, lk, v = s.collections, s.links, s.versions
+    lk, v = s.links, s.versions
     with md.engine.connect() as conn:
         cid = conn.execute(
-            sa.select(c.c.id).where(c.c.project == project, c.c.name == name, c.c.kind == PORTFOLIO)
+            _portfolio_id(project, name)
         ).scalar()
         if cid is None:
             return None
@@ -117,11 +117,11 @@ def links_of(md: MetadataStore, version_id: str) -> list[LinkRecord]:
 
 def remove_link(md: MetadataStore, project: str, name: str, version_id: str) -> None:
     """Remove the link (and its aliases); ``latest`` moves back to the newest remaining link."""
-    c, lk, a = s.collections, s.links, s.aliases
+    lk, a = s.links, s.aliases
 
     def tx(conn: Connection) -> None:
         cid = conn.execute(
-            sa.select(c.c.id).where(c.c.project == project, c.c.name == name, c.c.kind == PORTFOLIO).with_for_update()
+            _portfolio_id(project, name).with_for_update()
         ).scalar()
         if cid is None:
             raise ArtifactNotFoundError(f"No registry collection '{project}/{name}'.")
@@ -151,11 +151,11 @@ def edit_link_aliases(
         raise InvalidNameError(
             f"Alias 'latest' of '{project}/{name}' moves only when a version is linked; link it again instead."
         )
-    c, lk, a = s.collections, s.links, s.aliases
+    lk, a = s.links, s.aliases
 
     def tx(conn: Connection) -> LinkRecord:
         cid = conn.execute(
-            sa.select(c.c.id).where(c.c.project == project, c.c.name == name, c.c.kind == PORTFOLIO).with_for_update()
+            _portfolio_id(project, name).with_for_update()
         ).scalar()
         linked = cid is not None and conn.execute(
             sa.select(lk.c.id).where(lk.c.collection_id == cid, lk.c.version_id == version_id)
@@ -186,10 +186,10 @@ def is_portfolio(md: MetadataStore, project: str, name: str) -> bool:
 
 def portfolio_links(md: MetadataStore, project: str, name: str) -> list[LinkRecord]:
     """Every link of the portfolio ``project/name`` to a live version, by index (empty if it is not one)."""
-    c, lk, v = s.collections, s.links, s.versions
+    lk, v = s.links, s.versions
     with md.engine.connect() as conn:
         cid = conn.execute(
-            sa.select(c.c.id).where(c.c.project == project, c.c.name == name, c.c.kind == PORTFOLIO)
+            _portfolio_id(project, name)
         ).scalar()
         if cid is None:
             return []
@@ -198,6 +198,12 @@ def portfolio_links(md: MetadataStore, project: str, name: str) -> list[LinkReco
             .where(lk.c.collection_id == cid, v.c.state == "COMMITTED").order_by(lk.c.version_index)
         ).scalars().all()
         return [_link(conn, project, name, cid, vid) for vid in vids]
+
+
+def _portfolio_id(project: str, name: str) -> sa.Select[tuple[Any]]:
+    """The query for the id of portfolio ``project/name`` (no row if there is no such portfolio)."""
+    c = s.collections
+    return sa.select(c.c.id).where(c.c.project == project, c.c.name == name, c.c.kind == PORTFOLIO)
 
 
 def _link(conn: Connection, project: str, name: str, cid: Any, version_id: str) -> LinkRecord:
